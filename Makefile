@@ -1,0 +1,50 @@
+# Shopstack: one entry per thing people do. See README.md.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PY := .venv/bin/python
+MANAGE := $(PY) manage.py
+PYTEST_ARGS ?=
+
+.PHONY: help install demo serve test e2e lint format bench clean
+
+help:
+	@echo "make demo   set up and serve the demo shop on http://127.0.0.1:8000 (embedded tier)"
+	@echo "make test   run the whole test suite (set DATABASE_URL/REDIS_URL for the scale-out tier)"
+	@echo "make lint   ruff lint + format check, import-linter layering contracts"
+	@echo "make bench  benchmarks under bench/ (results in bench/results/)"
+
+install:
+	@scripts/bootstrap
+
+demo: install
+	@$(MANAGE) migrate --no-input -v 0
+	@$(MANAGE) collectstatic --no-input -v 0
+	@$(MANAGE) import_demo
+	@$(MANAGE) demo_staff
+	@scripts/serve
+
+serve: install
+	@scripts/serve
+
+test: install
+	@scripts/browser-deps
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+e2e: install
+	@scripts/browser-deps
+	@$(PY) -m pytest e2e $(PYTEST_ARGS)
+
+lint: install
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+	@.venv/bin/lint-imports
+
+format: install
+	@.venv/bin/ruff check --fix .
+	@.venv/bin/ruff format .
+
+bench: install
+	@$(PY) -m bench.run
+
+clean:
+	rm -rf .venv var staticfiles .pytest_cache

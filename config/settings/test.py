@@ -1,0 +1,24 @@
+"""Test profile: base settings with fast hashing and tasks run in-process."""
+
+import os
+
+os.environ["SHOPSTACK_PROFILE"] = "test"
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import TASKS
+
+# Argon2 is what production uses (asserted in tests); MD5 keeps thousands of test logins fast.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+TASKS = {
+    **TASKS,
+    "default": {
+        **TASKS["default"],
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend"),
+    },
+}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS}

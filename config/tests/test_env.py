@@ -1,0 +1,34 @@
+import pytest
+
+from config.settings.env import caches_from_url, database_from_url, mailer_from_url
+
+
+def test_sqlite_gets_wal_immediate_transactions_and_a_busy_timeout(tmp_path):
+    config = database_from_url(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert config["OPTIONS"]["timeout"] >= 5
+    assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
+
+
+def test_postgres_url_keeps_connections_with_health_checks():
+    config = database_from_url("postgres://shop:pw@db.example:5433/shop")
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.example", 5433, "shop")
+    assert config["CONN_HEALTH_CHECKS"] is True
+
+
+def test_cache_is_in_process_by_default_and_redis_when_named():
+    assert caches_from_url("")["default"]["BACKEND"].endswith("LocMemCache")
+    assert caches_from_url("redis://127.0.0.1:6379/1")["default"]["BACKEND"].endswith("RedisCache")
+
+
+def test_email_urls():
+    smtp = mailer_from_url("smtp://user:p%40ss@mail.example:2525?tls=1")
+    assert smtp["BACKEND"].endswith("smtp.EmailBackend")
+    assert smtp["OPTIONS"]["host"] == "mail.example"
+    assert smtp["OPTIONS"]["port"] == 2525
+    assert smtp["OPTIONS"]["password"] == "p@ss"
+    assert smtp["OPTIONS"]["use_tls"] is True
+    assert mailer_from_url("console://")["BACKEND"].endswith("console.EmailBackend")
+    with pytest.raises(ValueError, match="scheme"):
+        mailer_from_url("carrier-pigeon://coop")

@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
+    path("account/", include("shopstack.accounts.urls")),
+    path("api/", include("shopstack.api.urls")),
+    path("", include("shopstack.storefront.urls")),
+]
+
+if settings.SERVE_MEDIA and settings.MEDIA_URL.startswith("/"):
+    # The embedded tier serves media itself; scale-out tiers put object storage + CDN in front.
+    urlpatterns.append(
+        re_path(
+            rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    )
+
+handler404 = "shopstack.storefront.views.errors.page_not_found"
+handler500 = "shopstack.storefront.views.errors.server_error"

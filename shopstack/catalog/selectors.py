@@ -1,0 +1,170 @@
+"""Reads of the catalog shared by the storefront and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Prefetch, QuerySet
+
+from shopstack.catalog.models import Category, Product, ProductMedia, ProductVariant
+from shopstack.core.errors import ValidationFailed
+
+# Each sort ends on the primary key so that order is total and cursor pagination is stable.
+SORTS: dict[str, tuple[str, ...]] = {
+    "best_selling": ("-units_sold", "id"),
+    "price": ("price_amount", "id"),
+    "-price": ("-price_amount", "-id"),
+    "newest": ("-published_at", "-id"),
+    "name": ("name", "id"),
+}
+DEFAULT_SORT = "best_selling"
+
+
+@dataclass(frozen=True)
+class ProductFilters:
+    category_ids: tuple[int, ...] = ()
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    in_stock: bool | None = None
+    # attribute slug -> value slugs; values of one attribute are OR-ed, attributes AND-ed.
+    attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        errors: dict[str, list[str]] = {}
+        for name in ("min_price", "max_price"):
+            value = getattr(self, name)
+            if value is not None and (not value.is_finite() or value < 0):
+                errors[name] = ["Must be a number, zero or more."]
+        if (
+            not errors
+            and self.min_price is not None
+            and self.max_price is not None
+            and self.min_price > self.max_price
+        ):
+            errors["max_price"] = ["Must not be less than the minimum price."]
+        if errors:
+            raise ValidationFailed("The price range is not valid.", fields=errors)
+
+
+def category_by_slug(slug: str) -> Category | None:
+    return Category.objects.filter(slug=slug, is_published=True).select_related("parent").first()
+
+
+def category_descendant_ids(category: Category) -> tuple[int, ...]:
+    """The category and everything below it (one query for the whole, small, tree)."""
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in Category.objects.filter(is_published=True).values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    found, stack = [category.pk], [category.pk]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return tuple(found)
+
+
+def category_ancestors(category: Category) -> list[Category]:
+    """From the root down to the category's parent, for breadcrumbs."""
+    chain: list[Category] = []
+    seen = {category.pk}
+    parent_id = category.parent_id
+    while parent_id is not None and parent_id not in seen:
+        parent = Category.objects.only("pk", "name", "slug", "parent_id").get(pk=parent_id)
+        chain.append(parent)
+        seen.add(parent.pk)
+        parent_id = parent.parent_id
+    chain.reverse()
+    return chain
+
+
+def category_tree() -> list[tuple[Category, list[Category]]]:
+    """Published top-level categories with their published children."""
+    categories = list(Category.objects.filter(is_published=True).order_by("position", "name"))
+    by_parent: dict[int | None, list[Category]] = {}
+    for category in categories:
+        by_parent.setdefault(category.parent_id, []).append(category)
+    return [(top, by_parent.get(top.pk, [])) for top in by_parent.get(None, [])]
+
+
+def product_list(*, filters: ProductFilters, sort: str = DEFAULT_SORT) -> QuerySet[Product]:
+    """Published products matching the filters, in the given order."""
+    if sort not in SORTS:
+        raise ValidationFailed(
+            f"Unknown sort {sort!r}.", fields={"sort": [f"Choose one of: {', '.join(SORTS)}."]}
+        )
+    products = Product.objects.filter(is_published=True)
+    if filters.category_ids:
+        products = products.filter(categories__in=filters.category_ids)
+    if filters.min_price is not None:
+        products = products.filter(price_amount__gte=filters.min_price)
+    if filters.max_price is not None:
+        products = products.filter(price_amount__lte=filters.max_price)
+    if filters.in_stock is not None:
+        products = products.filter(in_stock=filters.in_stock)
+    for attribute_slug, value_slugs in filters.attributes.items():
+        products = products.filter(
+            pk__in=Product.attribute_values.through.objects.filter(
+                attributevalue__attribute__slug=attribute_slug, attributevalue__slug__in=value_slugs
+            ).values("product_id")
+        )
+    if filters.category_ids:
+        products = products.distinct()
+    return products.order_by(*SORTS[sort])
+
+
+def with_listing_media(products: QuerySet[Product]) -> QuerySet[Product]:
+    """Prefetch the first image of each product, which is all a listing shows."""
+    return products.prefetch_related(
+        Prefetch("media", queryset=ProductMedia.objects.order_by("position", "id"), to_attr="images")
+    )
+
+
+def product_detail(*, slug: str | None = None, pk: int | None = None) -> Product | None:
+    """A published product with everything its page shows, in a fixed number of queries."""
+    products = Product.objects.filter(is_published=True).select_related("category", "product_type")
+    products = products.prefetch_related(
+        Prefetch("variants", queryset=ProductVariant.objects.prefetch_related("attribute_values__attribute")),
+        Prefetch("media", queryset=ProductMedia.objects.order_by("position", "id"), to_attr="images"),
+        "attribute_values__attribute",
+    )
+    if slug is not None:
+        return products.filter(slug=slug).first()
+    return products.filter(pk=pk).first()
+
+
+def product_version(*, slug: str | None = None, pk: int | None = None) -> tuple[int, datetime] | None:
+    """(id, updated_at) of a published product: enough to answer a conditional request or
+    find a cached page without loading the product. Raw SQL because this runs on every
+    product request and the ORM would cost more than the query."""
+    column, value = ("slug", slug) if slug is not None else ("id", pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, updated_at FROM catalog_product WHERE {column} = %s AND is_published = %s",
+            [value, True],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return row[0], _as_datetime(row[1])
+
+
+def catalog_version() -> datetime | None:
+    """The latest change to any product or category: listing pages are fresh until it moves."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT MAX(updated_at) FROM catalog_product),"
+            " (SELECT MAX(updated_at) FROM catalog_category)"
+        )
+        row = cursor.fetchone()
+    stamps = [_as_datetime(value) for value in row if value is not None]
+    return max(stamps) if stamps else None
+
+
+def _as_datetime(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    # SQLite hands back text when read through a raw cursor.
+    return connection.ops.convert_datetimefield_value(value, None, connection)  # type: ignore[arg-type]

@@ -1,0 +1,104 @@
+"""Rules for changing the catalog. Every change that a page or API answer shows moves the
+product's `updated_at`, which is what page caches and ETags key on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Exists, F, Min, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from shopstack.catalog.models import Product, ProductVariant
+from shopstack.core.errors import ValidationFailed
+from shopstack.core.money import quantize
+
+
+def products_refresh(*, product_ids: Iterable[int]) -> int:
+    """Recompute each product's listing price (cheapest variant) and stock flag, and move
+    its `updated_at`. Call after any change to variants, prices or stock."""
+    from shopstack.inventory.models import Stock
+
+    ids = list(product_ids)
+    if not ids:
+        return 0
+    cheapest = (
+        ProductVariant.objects.filter(product=OuterRef("pk"))
+        .values("product")
+        .annotate(low=Min("price_amount"))
+        .values("low")
+    )
+    has_stock = Stock.objects.filter(variant__product=OuterRef("pk"), quantity__gt=F("allocated"))
+    updated = 0
+    # Chunked so a catalogue-wide refresh stays under SQLite's variable limit.
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        updated += Product.objects.filter(pk__in=chunk).update(
+            price_amount=Subquery(cheapest),
+            in_stock=Exists(has_stock),
+            updated_at=timezone.now(),
+        )
+    Product.objects.filter(pk__in=ids, price_amount__isnull=True).update(price_amount=Decimal("0"))
+    return updated
+
+
+def product_touch(*, product_ids: Iterable[int]) -> None:
+    """Mark products changed so that cached pages and ETags that show them are renewed."""
+    Product.objects.filter(pk__in=list(product_ids)).update(updated_at=timezone.now())
+
+
+def products_set_published(*, product_ids: Iterable[int], published: bool) -> int:
+    now = timezone.now()
+    ids = list(product_ids)
+    with transaction.atomic():
+        count = Product.objects.filter(pk__in=ids).update(is_published=published, updated_at=now)
+        if published:
+            Product.objects.filter(pk__in=ids, published_at__isnull=True).update(published_at=now)
+    return count
+
+
+def products_change_price(
+    *, product_ids: Iterable[int], percent: Decimal | None = None, amount: Decimal | None = None
+) -> int:
+    """Change every variant price of the products by a percentage or by a fixed amount.
+
+    Prices are rounded once, to the currency's minor unit. A change that would make any
+    price negative is refused as a whole and changes nothing.
+    """
+    if (percent is None) == (amount is None):
+        raise ValidationFailed(
+            "Give either a percentage or an amount.", fields={"percent": ["Give exactly one of these."]}
+        )
+    ids = list(product_ids)
+    with transaction.atomic():
+        variants = list(ProductVariant.objects.select_for_update().filter(product_id__in=ids))
+        for variant in variants:
+            if percent is not None:
+                new_price = variant.price_amount * (Decimal(100) + percent) / Decimal(100)
+            else:
+                new_price = variant.price_amount + amount  # type: ignore[operator]
+            new_price = quantize(new_price, variant.currency)
+            if new_price < 0:
+                raise ValidationFailed(
+                    f"The change would make the price of {variant.sku} negative.",
+                    fields={"percent" if percent is not None else "amount": ["Too large a reduction."]},
+                )
+            variant.price_amount = new_price
+        ProductVariant.objects.bulk_update(variants, ["price_amount"])
+        products_refresh(product_ids=ids)
+    return len(variants)
+
+
+def variant_set_price(*, variant: ProductVariant, price: Decimal) -> ProductVariant:
+    if price < 0:
+        raise ValidationFailed("A price cannot be negative.", fields={"price": ["Must be zero or more."]})
+    with transaction.atomic():
+        variant.price_amount = quantize(price, variant.currency)
+        variant.save(update_fields=["price_amount", "updated_at"])
+        products_refresh(product_ids=[variant.product_id])
+    return variant
+
+
+def published_products() -> Q:
+    return Q(is_published=True)
