@@ -93,6 +93,7 @@ class Product(TimeStampedModel):
         default=list, blank=True, help_text="Other names shoppers or suppliers use for it"
     )
     is_published = models.BooleanField(default=False, db_index=True)
+    is_featured = models.BooleanField(default=False, help_text="Shown on the home page")
     published_at = models.DateTimeField(null=True, blank=True)
     seo_title = models.CharField(max_length=70, blank=True)
     seo_description = models.CharField(max_length=300, blank=True)
