@@ -168,3 +168,102 @@ def _as_datetime(value: object) -> datetime:
         return value
     # SQLite hands back text when read through a raw cursor.
     return connection.ops.convert_datetimefield_value(value, None, connection)  # type: ignore[arg-type]
+
+
+# --- Storefront reads -------------------------------------------------------------------
+
+
+def featured_products(*, limit: int = 8) -> QuerySet[Product]:
+    """Published products the shop chose for the home page, newest first."""
+    products = Product.objects.filter(is_published=True, is_featured=True).order_by("-published_at", "-id")
+    return with_listing_media(products)[:limit]
+
+
+def best_sellers(*, limit: int = 8) -> QuerySet[Product]:
+    """Published products that have sold, most units first (ties: oldest product first)."""
+    products = Product.objects.filter(is_published=True, units_sold__gt=0).order_by(*SORTS["best_selling"])
+    return with_listing_media(products)[:limit]
+
+
+def category_children(category: Category) -> list[Category]:
+    return list(Category.objects.filter(parent=category, is_published=True).order_by("position", "name"))
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A filterable attribute and the values that published products in a listing carry."""
+
+    slug: str
+    name: str
+    values: tuple[tuple[str, str], ...]  # (value slug, value name)
+
+
+def category_facets(*, category_ids: tuple[int, ...]) -> list[Facet]:
+    """Filterable attributes of the published products in these categories, in one query."""
+    through = Product.attribute_values.through
+    rows = (
+        through.objects.filter(
+            product__is_published=True,
+            product__categories__in=category_ids,
+            attributevalue__attribute__filterable=True,
+        )
+        .values_list(
+            "attributevalue__attribute__slug",
+            "attributevalue__attribute__name",
+            "attributevalue__slug",
+            "attributevalue__name",
+            "attributevalue__position",
+        )
+        .distinct()
+    )
+    grouped: dict[tuple[str, str], set[tuple[int, str, str]]] = {}
+    for attr_slug, attr_name, value_slug, value_name, position in rows:
+        grouped.setdefault((attr_slug, attr_name), set()).add((position, value_name, value_slug))
+    return [
+        Facet(slug=slug, name=name, values=tuple((v_slug, v_name) for _, v_name, v_slug in sorted(values)))
+        for (slug, name), values in sorted(grouped.items(), key=lambda item: item[0][1])
+    ]
+
+
+def category_version() -> datetime | None:
+    """The latest change to any category: every page's navigation shows the category tree."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT MAX(updated_at) FROM catalog_category")
+        row = cursor.fetchone()
+    return None if row is None or row[0] is None else _as_datetime(row[0])
+
+
+def sitemap_products() -> QuerySet[Product]:
+    return Product.objects.filter(is_published=True).only("slug", "updated_at").order_by("id")
+
+
+def sitemap_categories() -> QuerySet[Category]:
+    return Category.objects.filter(is_published=True).only("slug", "updated_at").order_by("id")
+
+
+def published_categories() -> list[Category]:
+    """Every published category in display order, in one query (the tree is small)."""
+    return list(
+        Category.objects.filter(is_published=True)
+        .only("pk", "parent_id", "name", "slug", "description", "position")
+        .order_by("position", "name", "pk")
+    )
+
+
+def variant_availability(*, variant_ids: list[int]) -> dict[int, int]:
+    """Units that can still be sold of each variant over all active warehouses, in one
+    query (the same sum as inventory.services.variant_available, for many variants)."""
+    from django.db.models import F, Sum
+
+    from shopstack.inventory.models import Stock
+
+    available = dict.fromkeys(variant_ids, 0)
+    rows = (
+        Stock.objects.filter(variant_id__in=variant_ids, warehouse__is_active=True)
+        .values("variant_id")
+        .annotate(units=Sum(F("quantity") - F("allocated")))
+        .values_list("variant_id", "units")
+    )
+    for variant_id, units in rows:
+        available[variant_id] = max(int(units or 0), 0)
+    return available
