@@ -27,7 +27,17 @@ class AddressForm(forms.ModelForm):
 
     class Meta:
         model = Address
-        fields = ("full_name", "company", "line1", "line2", "city", "region", "postal_code", "country", "phone")
+        fields = (
+            "full_name",
+            "company",
+            "line1",
+            "line2",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "phone",
+        )
 
     def clean_country(self) -> str:
         value = self.cleaned_data["country"].strip().upper()

@@ -1,0 +1,85 @@
+"""Back office for warehouses and stock counts. Quantities are set through
+inventory.services.stock_set_quantity, which refreshes the product's stock flag and
+moves its `updated_at` so cached pages show the new availability."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from shopstack.core.admin_utils import csv_export_action
+from shopstack.inventory.models import Stock, Warehouse
+from shopstack.inventory.services import stock_set_quantity
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "country", "city", "is_active")
+    list_filter = ("is_active", "country")
+    search_fields = ("name", "slug", "city")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class StockForm(forms.ModelForm):
+    class Meta:
+        model = Stock
+        fields = ("variant", "warehouse", "quantity")
+
+    def clean_quantity(self) -> int:
+        quantity = self.cleaned_data["quantity"]
+        allocated = self.instance.allocated if self.instance.pk else 0
+        if quantity is not None and quantity < allocated:
+            raise forms.ValidationError(
+                f"{allocated} units are allocated to orders; the count cannot be lower."
+            )
+        return quantity
+
+
+@admin.register(Stock)
+class StockAdmin(admin.ModelAdmin):
+    form = StockForm
+    list_display = ("variant", "warehouse", "quantity", "allocated", "available", "updated_at")
+    list_editable = ("quantity",)
+    list_filter = ("warehouse",)
+    list_select_related = ("variant__product", "warehouse")
+    search_fields = ("variant__sku", "variant__product__name", "variant__product__code")
+    raw_id_fields = ("variant",)
+    readonly_fields = ("allocated", "updated_at")
+    show_full_result_count = False
+    actions = (
+        csv_export_action(
+            [
+                ("sku", "variant__sku"),
+                ("warehouse", "warehouse__slug"),
+                ("quantity", "quantity"),
+                ("allocated", "allocated"),
+            ],
+            name="stock",
+        ),
+    )
+
+    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> type[forms.ModelForm]:
+        kwargs.setdefault("form", StockForm)
+        return super().get_changelist_form(request, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Stock | None = None) -> tuple[str, ...]:
+        # Which variant and warehouse a stock row counts is fixed once it exists.
+        fixed = ("variant", "warehouse") if obj is not None else ()
+        return (*fixed, *self.readonly_fields)
+
+    def save_model(self, request: HttpRequest, obj: Stock, form: forms.ModelForm, change: bool) -> None:
+        stock = stock_set_quantity(variant=obj.variant, warehouse=obj.warehouse, quantity=obj.quantity)
+        obj.pk = stock.pk
+        obj.allocated = stock.allocated
+        obj.updated_at = stock.updated_at
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Stock]:
+        return super().get_queryset(request).select_related("variant__product", "warehouse")
+
+    @admin.display(description="available")
+    def available(self, obj: Stock) -> int:
+        return obj.available
