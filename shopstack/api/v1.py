@@ -1,3 +1,53 @@
+"""Version 1 of the public REST API, under /api/v1/ (docs at /api/v1/docs)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Shopstack API", version="1", urls_namespace="api-v1")
+from shopstack.api.auth import signed_in
+from shopstack.api.catalog import router as catalog_router
+from shopstack.api.errors import install_error_handlers
+from shopstack.api.schemas import ErrorOut, MeOut
+from shopstack.api.throttling import client_throttles
+
+DESCRIPTION = """\
+The public API of the shop for web and mobile apps.
+
+**Authentication.** Catalog endpoints are public. Apps sign in through allauth headless
+(`/_allauth/app/v1/auth/login`) and send the session token it returns in the
+`X-Session-Token` header; the web front end's session cookie works too. Signed-in
+clients get their own, higher rate limit.
+
+**Errors.** Every 4xx answer has the same body:
+`{"error": {"code": "...", "message": "...", "fields": {"param": ["..."]}}}`.
+429 answers carry `Retry-After`.
+
+**Caching.** GET answers carry an `ETag`; send it back in `If-None-Match` to get a 304.
+
+**Money.** Prices are decimals as text (`"2.95"`) with an ISO 4217 `currency`.
+"""
+
+api = NinjaAPI(
+    title="Shopstack API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api-v1",
+    throttle=client_throttles(),
+)
+install_error_handlers(api)
+api.add_router("", catalog_router)
+
+
+@api.get(
+    "/me",
+    auth=signed_in,
+    response={200: MeOut, 401: ErrorOut, 429: ErrorOut},
+    tags=["accounts"],
+    summary="The signed-in user",
+    operation_id="me",
+)
+def me(request: HttpRequest) -> dict[str, object]:
+    """The user behind the session token or session cookie; 401 if there is none."""
+    user = request.auth  # type: ignore[attr-defined]
+    return {"id": user.pk, "email": user.email}
