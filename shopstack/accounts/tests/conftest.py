@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import encrypt
+from django.core import mail
+
+from shopstack.accounts.models import User
+
+PASSWORD = "correct-horse-battery-42"
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def make_user(email: str = "ann@example.com", *, verified: bool = True, **extra) -> User:
+    user = User.objects.create_user(email, PASSWORD, **extra)
+    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+    return user
+
+
+def add_totp(user: User, secret: str = SECRET) -> Authenticator:
+    return Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": encrypt(secret)})
+
+
+def links_in(message: mail.EmailMessage) -> list[str]:
+    return re.findall(r"https?://\S+", message.body)
+
+
+@pytest.fixture
+def customer(db) -> User:
+    return make_user()
+
+
+@pytest.fixture
+def staff(db) -> User:
+    user = make_user("staff@example.com", is_staff=True, is_superuser=True)
+    add_totp(user)
+    return user
+
+
+@pytest.fixture(autouse=True)
+def _account_urls(settings) -> None:
+    import os
+
+    if os.environ.get("SHOPSTACK_TEST_FULL_URLS") != "1":
+        settings.ROOT_URLCONF = "shopstack.accounts.tests.urls"
