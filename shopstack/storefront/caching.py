@@ -1,0 +1,130 @@
+"""Conditional requests and a shared page cache for storefront pages.
+
+A page declares the catalog version it shows (a cheap raw query). From that version
+and the full request path we derive both the ETag and the cache key, so:
+
+- a client holding the current ETag gets 304 before anything else is loaded;
+- any web process (locmem on the embedded tier, Redis when scaled out) can serve the
+  rendered HTML of another;
+- a price, stock or product change moves `updated_at`, hence the version, hence the
+  key: nothing has to be deleted from the cache.
+
+Cached pages must not depend on the user: they never read the session, the user or a
+CSRF token, so no `Vary: Cookie` is added and the body is the same for everyone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache as page_cache
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date
+
+# Bump to drop every cached page and ETag when the cached value's shape changes.
+CACHE_FORMAT = 1
+_SHOPSTACK = Path(__file__).resolve().parent.parent
+
+
+@cache
+def release_token() -> str:
+    """A digest of the templates and static files that shape a page.
+
+    A deploy that changes the markup must not keep answering 304 to old ETags, or serve
+    HTML cached by the previous release from a shared Redis. Computed once per process.
+    """
+    digest = hashlib.sha256(str(CACHE_FORMAT).encode())
+    for folder in (_SHOPSTACK / "templates", _SHOPSTACK / "static" / "shopstack"):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "vendor" not in path.parts:
+                digest.update(str(path.relative_to(folder)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _page_fingerprint(request: HttpRequest, page: str, version: str, variant: str) -> str:
+    raw = "|".join((release_token(), page, version, variant, request.get_full_path()))
+    return hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+def _stamp(
+    response: HttpResponse, etag: str, last_modified: datetime | None, varies: tuple[str, ...]
+) -> None:
+    response.headers["ETag"] = etag
+    if last_modified is not None:
+        response.headers["Last-Modified"] = http_date(last_modified.timestamp())
+    # Browsers revalidate every time; the answer is usually a cheap 304.
+    patch_cache_control(response, max_age=0, must_revalidate=True)
+    if varies:
+        patch_vary_headers(response, list(varies))
+
+
+def cached_page(
+    request: HttpRequest,
+    *,
+    page: str,
+    version: str,
+    last_modified: datetime | None,
+    render: Callable[[], HttpResponse],
+    variant: str = "full",
+    varies: tuple[str, ...] = (),
+) -> HttpResponse:
+    """Answer with 304, a cached body or a freshly rendered one, in that order of cost.
+
+    `page` names the kind of page, `version` is what its content depends on, `variant`
+    separates bodies that share a URL (an htmx fragment and the full page) and `varies`
+    names the request headers that choose between them. Only 200
+    answers are cached; `render` may return anything else (400, 404) uncached.
+    """
+    last_modified = aware(last_modified)
+    fingerprint = _page_fingerprint(request, page, version, variant)
+    etag = f'"{fingerprint}"'
+    headers_only = HttpResponse()
+    _stamp(headers_only, etag, last_modified, varies)
+    not_modified = get_conditional_response(
+        request,
+        etag=etag,
+        last_modified=int(last_modified.timestamp()) if last_modified else None,
+        response=headers_only,
+    )
+    if not_modified is not headers_only:
+        return not_modified
+
+    key = f"storefront:page:{fingerprint}"
+    stored = page_cache.get(key)
+    if stored is not None:
+        content, content_type = stored
+        response = HttpResponse(content, content_type=content_type)
+        response.headers["X-Page-Cache"] = "hit"
+    else:
+        response = render()
+        if response.status_code != 200:
+            patch_vary_headers(response, list(varies))
+            return response
+        page_cache.set(key, (response.content, response["Content-Type"]), settings.PAGE_CACHE_SECONDS)
+        response.headers["X-Page-Cache"] = "miss"
+    _stamp(response, etag, last_modified, varies)
+    return response
+
+
+def aware(stamp: datetime | None) -> datetime | None:
+    """Stamps as UTC. SQLite's raw cursor hands back naive datetimes for a plain column
+    (its declared type is parsed without a zone) and aware ones for MAX(); both are UTC."""
+    if stamp is None or stamp.tzinfo is not None:
+        return stamp
+    return stamp.replace(tzinfo=UTC)
+
+
+def newest(*stamps: datetime | None) -> datetime | None:
+    known = [aware(stamp) for stamp in stamps if stamp is not None]
+    return max(known) if known else None  # type: ignore[type-var]
+
+
+def version_text(*stamps: datetime | None) -> str:
+    return ",".join("-" if stamp is None else aware(stamp).isoformat() for stamp in stamps)  # type: ignore[union-attr]
