@@ -1,0 +1,39 @@
+import json
+
+import schemathesis
+
+from shopstack.api.v1 import api
+
+
+def test_openapi_json_is_a_valid_schema(client, db):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    schema = response.json()
+    # Checked against the OpenAPI meta-schema for its version.
+    schemathesis.openapi.from_dict(schema).validate()
+    assert schema["openapi"].startswith("3.")
+    paths = schema["paths"]
+    assert set(paths) >= {
+        "/api/v1/categories",
+        "/api/v1/categories/{slug}",
+        "/api/v1/products",
+        "/api/v1/products/{product_id}",
+        "/api/v1/products/by-slug/{slug}",
+        "/api/v1/me",
+    }
+    for path, operations in paths.items():
+        for operation in operations.values():
+            assert operation.get("description"), path
+            if path != "/api/v1/me":
+                assert operation["responses"]["404"]["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/ErrorOut"
+                }
+    assert schema["components"]["securitySchemes"]["SessionTokenAuth"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Session-Token",
+    }
+
+
+def test_schema_builds_without_a_request():
+    assert json.dumps(api.get_openapi_schema(path_prefix="/api/v1/"))
