@@ -46,3 +46,11 @@ def _account_urls(settings) -> None:
 
     if os.environ.get("SHOPSTACK_TEST_FULL_URLS") != "1":
         settings.ROOT_URLCONF = "shopstack.accounts.tests.urls"
+
+
+def sign_in(client, user: User, password: str = PASSWORD) -> None:
+    """A real allauth login (force_login skips what allauth records, e.g. for reauthentication)."""
+    from django.urls import reverse
+
+    response = client.post(reverse("account_login"), {"login": user.email, "password": password})
+    assert response.status_code == 302, response.content

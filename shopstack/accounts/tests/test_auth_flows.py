@@ -70,7 +70,8 @@ def test_signup_with_an_existing_email_looks_the_same(client, customer):
     # The owner of the address is told someone tried; the visitor's page says nothing.
     assert [m.to for m in mail.outbox] == [[customer.email]]
     assert not any("/confirm-email/" in link for link in links_in(mail.outbox[0]))
-    assert existing_page == fresh_page
+    # Both pages echo the address the visitor typed, and nothing else differs.
+    assert existing_page.replace(customer.email.encode(), b"@") == fresh_page.replace(b"fresh@example.com", b"@")
 
 
 def test_login_and_logout(client, customer):
