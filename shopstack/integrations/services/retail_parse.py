@@ -83,6 +83,7 @@ class CustomerRecord:
     last_name: str
     email: str
     country: str
+    joined: dt.datetime  # first invoice
 
 
 @dataclass
@@ -239,10 +240,16 @@ def parse_transactions(table: pa.Table, *, tick: Callable[[int], object] | None 
             line.name = line.name[:200]
     _choose_featured(data)
 
-    for customer_id, seen_in in customer_countries.items():
+    joined: dict[int, dt.datetime] = {}
+    for order in data.orders:  # in date order: the first seen is the first invoice
+        if order.customer_id is not None:
+            joined.setdefault(order.customer_id, order.placed_at)
+    for customer_id, seen_in in sorted(customer_countries.items()):
         country = min(seen_in.items(), key=lambda item: (-item[1], item[0]))[0]
         first, last, email = rules.customer_identity(customer_id)
-        data.customers[customer_id] = CustomerRecord(str(customer_id), first, last, email, country)
+        data.customers[customer_id] = CustomerRecord(
+            str(customer_id), first, last, email, country, joined[customer_id]
+        )
     return data
 
 
