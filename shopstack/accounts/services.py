@@ -95,7 +95,9 @@ def address_set_default(*, address: Address, kind: DefaultKind) -> Address:
 def address_delete(*, address: Address) -> None:
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=address.user_id).first()
-        was = {kind: getattr(address, field) for kind, field in _DEFAULT_FIELD.items()}
+        # Read the flags from the database: the caller's copy may be older than the last change.
+        stored = Address.objects.filter(pk=address.pk).values(*_DEFAULT_FIELD.values()).first() or {}
+        was = {kind: bool(stored.get(field)) for kind, field in _DEFAULT_FIELD.items()}
         user_id = address.user_id
         address.delete()
         newest = Address.objects.filter(user_id=user_id).order_by("-created_at", "-pk").first()
