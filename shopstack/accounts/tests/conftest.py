@@ -21,7 +21,9 @@ def make_user(email: str = "ann@example.com", *, verified: bool = True, **extra)
 
 
 def add_totp(user: User, secret: str = SECRET) -> Authenticator:
-    return Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": encrypt(secret)})
+    return Authenticator.objects.create(
+        user=user, type=Authenticator.Type.TOTP, data={"secret": encrypt(secret)}
+    )
 
 
 def links_in(message: mail.EmailMessage) -> list[str]:

@@ -37,7 +37,8 @@ def test_profile_shows_email_and_saves_name_and_country(client, customer):
     page = client.get(reverse("accounts:profile"))
     assert customer.email in page.content.decode()
     response = client.post(
-        reverse("accounts:profile"), {"first_name": "Ann", "last_name": "Example", "country": "United Kingdom"}
+        reverse("accounts:profile"),
+        {"first_name": "Ann", "last_name": "Example", "country": "United Kingdom"},
     )
     assert response.status_code == 302
     customer.refresh_from_db()
@@ -59,7 +60,8 @@ def test_add_edit_and_delete_an_address(client, customer):
     address = Address.objects.get(user=customer)
     assert address.country == "GB"
     # The first address is the default for both kinds.
-    assert address.is_default_shipping and address.is_default_billing
+    assert address.is_default_shipping
+    assert address.is_default_billing
     assert "1 High Street" in client.get(reverse("accounts:address_list")).content.decode()
 
     response = client.post(reverse("accounts:address_edit", args=[address.pk]), {**VALID, "city": "Leeds"})
@@ -75,7 +77,14 @@ def test_add_edit_and_delete_an_address(client, customer):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("full_name", ""), ("line1", "   "), ("postal_code", ""), ("country", "XX"), ("country", "GBR"), ("city", "")],
+    [
+        ("full_name", ""),
+        ("line1", "   "),
+        ("postal_code", ""),
+        ("country", "XX"),
+        ("country", "GBR"),
+        ("city", ""),
+    ],
 )
 def test_invalid_addresses_are_refused_and_change_nothing(client, customer, field, value):
     client.force_login(customer)
@@ -114,7 +123,8 @@ def test_one_default_per_kind(client, customer):
     # Deleting the default shipping address hands the role to the remaining one.
     services.address_delete(address=second)
     first.refresh_from_db()
-    assert first.is_default_shipping and first.is_default_billing
+    assert first.is_default_shipping
+    assert first.is_default_billing
 
 
 def test_another_customers_address_is_not_found(client, customer):
@@ -124,7 +134,9 @@ def test_another_customers_address_is_not_found(client, customer):
     assert client.get(reverse("accounts:address_edit", args=[theirs.pk])).status_code == 404
     assert client.post(reverse("accounts:address_edit", args=[theirs.pk]), VALID).status_code == 404
     assert client.post(reverse("accounts:address_delete", args=[theirs.pk])).status_code == 404
-    assert client.post(reverse("accounts:address_set_default", args=[theirs.pk, "billing"])).status_code == 404
+    assert (
+        client.post(reverse("accounts:address_set_default", args=[theirs.pk, "billing"])).status_code == 404
+    )
     assert Address.objects.filter(pk=theirs.pk, user=other).exists()
     assert "High Street" not in client.get(reverse("accounts:address_list")).content.decode()
 

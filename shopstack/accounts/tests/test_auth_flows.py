@@ -71,7 +71,9 @@ def test_signup_with_an_existing_email_looks_the_same(client, customer):
     assert [m.to for m in mail.outbox] == [[customer.email]]
     assert not any("/confirm-email/" in link for link in links_in(mail.outbox[0]))
     # Both pages echo the address the visitor typed, and nothing else differs.
-    assert existing_page.replace(customer.email.encode(), b"@") == fresh_page.replace(b"fresh@example.com", b"@")
+    assert existing_page.replace(customer.email.encode(), b"@") == fresh_page.replace(
+        b"fresh@example.com", b"@"
+    )
 
 
 def test_login_and_logout(client, customer):

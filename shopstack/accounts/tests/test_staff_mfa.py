@@ -90,10 +90,18 @@ def test_demo_staff_is_idempotent_and_demo_totp_prints_a_valid_code(client):
     call_command("demo_staff", stdout=out)
     call_command("demo_staff", stdout=io.StringIO())
     text = out.getvalue()
-    for expected in ("http://127.0.0.1:8000/admin/", DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET, "demo_totp"):
+    for expected in (
+        "http://127.0.0.1:8000/admin/",
+        DEMO_EMAIL,
+        DEMO_PASSWORD,
+        DEMO_TOTP_SECRET,
+        "demo_totp",
+    ):
         assert expected in text
     user = User.objects.get(email=DEMO_EMAIL)
-    assert user.is_staff and user.is_superuser and user.check_password(DEMO_PASSWORD)
+    assert user.is_staff
+    assert user.is_superuser
+    assert user.check_password(DEMO_PASSWORD)
     assert EmailAddress.objects.filter(user=user, verified=True, primary=True).count() == 1
     assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).count() == 1
     assert user_totp_secret(user=user) == DEMO_TOTP_SECRET
