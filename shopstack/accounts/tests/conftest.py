@@ -42,14 +42,6 @@ def staff(db) -> User:
     return user
 
 
-@pytest.fixture(autouse=True)
-def _account_urls(settings) -> None:
-    import os
-
-    if os.environ.get("SHOPSTACK_TEST_FULL_URLS") != "1":
-        settings.ROOT_URLCONF = "shopstack.accounts.tests.urls"
-
-
 def sign_in(client, user: User, password: str = PASSWORD) -> None:
     """A real allauth login (force_login skips what allauth records, e.g. for reauthentication)."""
     from django.urls import reverse
