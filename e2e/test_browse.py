@@ -151,3 +151,16 @@ def test_filters_update_the_results_in_place_with_htmx(browser, live_server, sma
         assert errors == []
     finally:
         context.close()
+
+
+def test_not_found_page_is_styled_and_fits_a_phone(browser, live_server, small_shop, screenshot_dir):
+    context = browser.new_context(viewport={"width": 375, "height": 812})
+    page = context.new_page()
+    try:
+        response = page.goto(live_server.url + "/p/no-such-product/")
+        assert response.status == 404
+        assert page.locator("h1").inner_text() == "Page not found"
+        assert page_has_no_horizontal_scroll(page)
+        page.screenshot(path=str(screenshot_dir / "not-found-phone.png"), full_page=True)
+    finally:
+        context.close()
