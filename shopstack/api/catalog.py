@@ -191,7 +191,11 @@ def products_list(
     limit: Annotated[int, Query(ge=1, le=settings.API_MAX_PAGE_SIZE, description="Products per page.")] = 24,
     cursor: Annotated[
         str | None,
-        Query(max_length=1000, description="`next_cursor` of the previous page, to get the next one."),
+        Query(
+            max_length=1000,
+            pattern=r"^[-A-Za-z0-9_:]+$",
+            description="`next_cursor` of the previous page, to get the next one.",
+        ),
     ] = None,
 ) -> HttpResponse:
     """Published products, filtered and sorted, a page at a time (keyset pagination: pages

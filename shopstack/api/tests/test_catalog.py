@@ -154,13 +154,20 @@ def test_limit_above_maximum_is_4xx_with_field_message(client, catalog):
     assert client.get(URL, {"limit": 100}).status_code == 200
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "eyJzIjoicHJpY2UifQ", "a:b:c", "%00", "x" * 999])
+@pytest.mark.parametrize("cursor", ["garbage", "eyJzIjoicHJpY2UifQ", "a:b:c", "x" * 999])
 def test_garbage_cursor_is_400(client, catalog, cursor):
     response = client.get(URL, {"cursor": cursor})
     assert response.status_code == 400
     error = error_of(response)
     assert error["code"] == "invalid_cursor"
     assert "cursor" in error["fields"]
+
+
+@pytest.mark.parametrize("cursor", ["%00", "\x00", "a b", "x" * 1001])
+def test_cursor_with_characters_no_cursor_has_is_422(client, catalog, cursor):
+    response = client.get(URL, {"cursor": cursor})
+    assert response.status_code == 422
+    assert "cursor" in error_of(response)["fields"]
 
 
 def test_tampered_cursor_is_400(client, db):
