@@ -255,23 +255,24 @@ def _import_catalog(data: ParsedData, structure: _Structure, report: ImportRepor
         taken = set(Product.objects.values_list("slug", flat=True))
         products = []
         for record in new:
+            name = rules.display_name(record.name)
             leaf_names = [structure.categories[slug].name for slug in record.categories]
             colours = [value_names[a] for a in record.attributes if a[0] == "colour"]
             materials = [value_names[a] for a in record.attributes if a[0] == "material"]
-            description = rules.describe(record.name, leaf_names, colours, materials)
+            description = rules.describe(name, leaf_names, colours, materials)
             products.append(
                 Product(
                     product_type=structure.product_type,
                     code=record.code,
-                    name=record.name,
-                    slug=_unique_slug(record.name, record.code, taken),
+                    name=name,
+                    slug=_unique_slug(name, record.code, taken),
                     description=description,
                     category=structure.categories[record.categories[0]],
                     search_aliases=record.aliases,
                     is_published=True,
                     is_featured=record.is_featured,
                     published_at=record.first_sold,
-                    seo_title=record.name[:70],
+                    seo_title=name[:70],
                     seo_description=description[:300],
                     price_amount=_pounds(record.price_pence),
                     currency="GBP",

@@ -78,6 +78,34 @@ def choose_name(spellings: Counter[str]) -> tuple[str | None, list[str]]:
     return title, aliases
 
 
+# Shown in lower case inside a title, unless first.
+SMALL_WORDS: frozenset[str] = frozenset(_words("a an and as at by for from in of on or the to with"))
+# Kept in capitals wherever they appear.
+ACRONYMS: frozenset[str] = frozenset(_words("LED USB UK USA DVD CD DIY XL XXL"))
+
+
+def display_name(title: str) -> str:
+    """A title for the shop window: the data shouts ('WHITE HANGING HEART T-LIGHT HOLDER'),
+    the shop shows 'White Hanging Heart T-Light Holder'. Titles already in mixed case are
+    kept as written."""
+    letters = [c for c in title if c.isalpha()]
+    if not letters or any(c.islower() for c in letters):
+        return title
+
+    def word(text: str, first: bool) -> str:
+        if text in ACRONYMS:
+            return text
+        if any(c.isdigit() for c in text):
+            return text.lower() if "'" in text else text  # "50'S" -> "50's", "3D" stays
+        lowered = text.lower()
+        if not first and lowered in SMALL_WORDS:
+            return lowered
+        # Capitalise each part of a hyphenated word; "DOLLY'S" -> "Dolly's", not "Dolly'S".
+        return "-".join(part[:1].upper() + part[1:] for part in lowered.split("-"))
+
+    return " ".join(word(text, index == 0) for index, text in enumerate(title.split()))
+
+
 def mode_price(counts: Counter[int]) -> int:
     """The most common unit price in pence; ties go to the lower price."""
     return min(counts.items(), key=lambda item: (-item[1], item[0]))[0]

@@ -108,12 +108,12 @@ def test_non_product_codes_become_charges_not_products(report):
 
 def test_most_frequent_spelling_wins_and_others_become_aliases(report):
     product = Product.objects.get(code="85123A")
-    assert product.name == "WHITE HANGING HEART T-LIGHT HOLDER"
+    assert product.name == "White Hanging Heart T-Light Holder"
     assert product.search_aliases == ["CREAM HANGING HEART T-LIGHT HOLDER"]
     assert product.variants.get().sku == "85123A"
     # Notes typed into the name field ('?', 'damaged') are neither title nor alias.
     vase = Product.objects.get(code="22222")
-    assert (vase.name, vase.search_aliases) == ("BLUE GLASS VASE", [])
+    assert (vase.name, vase.search_aliases) == ("Blue Glass Vase", [])
 
 
 def test_price_is_the_most_common_unit_price(report):
@@ -231,3 +231,18 @@ def test_command_runs_and_prints_report(db, parquet, capsys):
 )
 def test_note_descriptions_are_not_names(text, expected):
     assert rules.is_product_name(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("title", "shown"),
+    [
+        ("WHITE HANGING HEART T-LIGHT HOLDER", "White Hanging Heart T-Light Holder"),
+        ("SET OF 3 CAKE TINS PANTRY DESIGN", "Set of 3 Cake Tins Pantry Design"),
+        ("DOLLY GIRL LUNCH BOX", "Dolly Girl Lunch Box"),
+        ("RED LED CANDLE", "Red LED Candle"),
+        ("JUMBO BAG 50'S CHRISTMAS", "Jumbo Bag 50's Christmas"),
+        ("Dr. Jam's Arouzer Stress Ball", "Dr. Jam's Arouzer Stress Ball"),
+    ],
+)
+def test_display_name_turns_shouted_titles_into_title_case(title, shown):
+    assert rules.display_name(title) == shown
