@@ -249,7 +249,7 @@ def _attributes(values: list[Any]) -> list[dict[str, Any]]:
 def _image(media: ProductMedia) -> dict[str, Any]:
     widths = sorted(media.widths or [])
     renditions = [
-        {"width": width, "url": default_storage.url(rendition_name(media.image.name, width))}
+        {"width": width, "url": default_storage.url(rendition_name(media.image.name or "", width))}
         for width in widths
     ]
     return {

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja.throttling import AnonRateThrottle, AuthRateThrottle, SimpleRateThrottle
+from ninja.throttling import AnonRateThrottle, AuthRateThrottle, BaseThrottle, SimpleRateThrottle
 
 from shopstack.api.auth import identify_client
 
@@ -72,5 +72,5 @@ class ClientAuthThrottle(_FixedWindowMixin, AuthRateThrottle):
         return super().get_cache_key(request)
 
 
-def client_throttles() -> list[SimpleRateThrottle]:
+def client_throttles() -> list[BaseThrottle]:
     return [ClientAnonThrottle(), ClientAuthThrottle()]
