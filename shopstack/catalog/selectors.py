@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import connection
@@ -164,10 +164,14 @@ def catalog_version() -> datetime | None:
 
 
 def _as_datetime(value: object) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    # SQLite hands back text when read through a raw cursor.
-    return connection.ops.convert_datetimefield_value(value, None, connection)  # type: ignore[arg-type]
+    """A stamp read through a raw cursor, always timezone-aware (UTC).
+
+    SQLite's cursor gives a naive datetime for a plain column (its declared type is
+    parsed without a zone) and text for MAX(); PostgreSQL gives aware datetimes."""
+    if not isinstance(value, datetime):
+        value = connection.ops.convert_datetimefield_value(value, None, connection)  # type: ignore[arg-type]
+    assert isinstance(value, datetime)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 # --- Storefront reads -------------------------------------------------------------------

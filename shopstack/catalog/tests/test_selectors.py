@@ -86,3 +86,13 @@ def test_price_change_rounds_once_and_refuses_negative_prices_as_a_whole():
 def test_unpublished_products_have_no_version():
     product = make_product(published=False)
     assert product_version(slug=product.slug) is None
+
+
+def test_versions_are_timezone_aware_on_every_database():
+    product = make_product()
+    _, product_stamp = product_version(slug=product.slug)
+    catalog_stamp = catalog_version()
+    assert product_stamp.tzinfo is not None
+    assert catalog_stamp.tzinfo is not None
+    assert catalog_stamp >= product_stamp
+    assert abs((product_stamp - product.updated_at).total_seconds()) < 1e-3
