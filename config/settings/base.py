@@ -163,6 +163,7 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SHOP_NAME}] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ADAPTER = "shopstack.accounts.adapters.ShopMFAAdapter"
 MFA_TOTP_ISSUER = SHOP_NAME
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.sessions.SessionTokenStrategy"

@@ -126,3 +126,18 @@ def test_production_hashes_passwords_with_argon2():
     from config.settings.base import PASSWORD_HASHERS
 
     assert PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+def test_totp_secret_is_encrypted_at_rest_and_survives_a_key_rotation(settings):
+    call_command("demo_staff", stdout=io.StringIO())
+    user = User.objects.get(email=DEMO_EMAIL)
+    stored = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP).data["secret"]
+    assert DEMO_TOTP_SECRET not in stored
+    assert user_totp_secret(user=user) == DEMO_TOTP_SECRET
+
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-" + "x" * 50, [old_key]
+    assert user_totp_secret(user=user) == DEMO_TOTP_SECRET
+    settings.SECRET_KEY_FALLBACKS = []
+    with pytest.raises(ValueError, match="SECRET_KEY"):
+        user_totp_secret(user=user)
