@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # its bundled Swagger UI files: the API docs load nothing from a CDN
     "django_tasks_db",
     "allauth",
     "allauth.account",

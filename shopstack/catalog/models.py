@@ -109,6 +109,8 @@ class Product(TimeStampedModel):
             models.Index(fields=("is_published", "price_amount"), name="product_pub_price"),
             models.Index(fields=("is_published", "-units_sold"), name="product_pub_sold"),
             models.Index(fields=("is_published", "-published_at"), name="product_pub_new"),
+            # catalog_version() reads MAX(updated_at) on every listing request.
+            models.Index(fields=("updated_at",), name="product_updated"),
         ]
 
     def __str__(self) -> str:

@@ -37,3 +37,9 @@ def test_openapi_json_is_a_valid_schema(client, db):
 
 def test_schema_builds_without_a_request():
     assert json.dumps(api.get_openapi_schema(path_prefix="/api/v1/"))
+
+
+def test_docs_page_loads_swagger_from_our_static_files_not_a_cdn(client, db):
+    page = client.get("/api/v1/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page
+    assert "cdn." not in page
