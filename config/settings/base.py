@@ -188,8 +188,9 @@ STORAGES = {
     "default": {"BACKEND": env_str("MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage")},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-# Hashed file names never change content, so browsers may keep them for a year.
-WHITENOISE_MAX_AGE = 60 * 60 * 24 * 365
+# Hashed files (every URL a page links) are served "immutable" for ten years by
+# WhiteNoise itself; this is only for files requested by their plain name.
+WHITENOISE_MAX_AGE = 60 * 60
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
 
 MAILERS = {"default": mailer_from_url(env_str("EMAIL_URL", f"file://{VAR_DIR / 'mail'}"))}

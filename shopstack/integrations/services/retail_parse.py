@@ -259,11 +259,13 @@ def _product_codes(codes: list[str]) -> set[str]:
 
 def _choose_featured(data: ParsedData) -> None:
     """Feature the best sellers among products first sold in the data's last RECENT_DAYS
-    days (most units first, then code); fill up with the best sellers overall if needed."""
+    days (most units first, then code); fill up with the best sellers overall if needed.
+    Only products in stock: a shop window does not show what cannot be bought."""
     if not data.products:
         return
     since = max(o.placed_at for o in data.orders) - dt.timedelta(days=RECENT_DAYS)
-    by_sales = sorted(data.products.values(), key=lambda p: (-p.units_sold, p.code))
+    in_stock = [p for p in data.products.values() if p.stock > 0]
+    by_sales = sorted(in_stock, key=lambda p: (-p.units_sold, p.code))
     recent = [p for p in by_sales if p.first_sold >= since and p.units_sold > 0]
     chosen = {p.code for p in recent[:FEATURED_COUNT]}
     for product in by_sales:

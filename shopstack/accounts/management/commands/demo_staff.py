@@ -38,7 +38,7 @@ class Command(BaseCommand):
                     f"  Email:       {DEMO_EMAIL}",
                     f"  Password:    {DEMO_PASSWORD}",
                     f"  TOTP secret: {DEMO_TOTP_SECRET}  (add it to an authenticator app)",
-                    "  No app? `python manage.py demo_totp` prints the current 6-digit code.",
+                    "  No app? `.venv/bin/python manage.py demo_totp` prints the current 6-digit code.",
                 ]
             )
         )
