@@ -1,0 +1,1 @@
+"""Carts and checkouts."""

@@ -1,0 +1,67 @@
+import pytest
+from django.db import transaction
+
+from shopstack.core import events
+from shopstack.core.models import OutboxEvent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def received(monkeypatch):
+    monkeypatch.setattr(events, "_handlers", events.defaultdict(list))
+    seen: list[events.Event] = []
+    events.subscribe("ThingHappened", seen.append)
+    return seen
+
+
+def test_an_event_reaches_its_handler_after_commit_only(received):
+    with transaction.atomic():
+        events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id=7, payload={"a": 1})
+        assert received == []  # not before the change is committed
+    assert [(e.name, e.aggregate_id, e.payload) for e in received] == [("ThingHappened", "7", {"a": 1})]
+    assert OutboxEvent.objects.get().dispatched_at is not None
+
+
+def test_a_rolled_back_change_announces_nothing(received):
+    def change_then_fail():
+        with transaction.atomic():
+            events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id=1, payload={})
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        change_then_fail()
+    assert received == []
+    assert not OutboxEvent.objects.exists()
+
+
+def test_a_failing_handler_leaves_the_event_pending_and_a_later_dispatch_delivers_it(monkeypatch):
+    monkeypatch.setattr(events, "_handlers", events.defaultdict(list))
+    calls = []
+
+    def flaky(event):
+        calls.append(event.id)
+        if len(calls) == 1:
+            raise ValueError("mail server down")
+
+    events.subscribe("ThingHappened", flaky)
+    with transaction.atomic():
+        events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id=1, payload={})
+    row = OutboxEvent.objects.get()
+    assert row.dispatched_at is None
+    assert row.attempts == 1
+    assert "mail server down" in row.last_error
+
+    assert events.outbox_dispatch_pending() == 1
+    row.refresh_from_db()
+    assert row.dispatched_at is not None
+    assert calls == [row.id, row.id]
+    assert events.outbox_dispatch_pending() == 0  # delivered, never again
+    assert len(calls) == 2
+
+
+def test_events_are_dispatched_in_the_order_they_were_recorded(received):
+    with transaction.atomic():
+        for n in range(5):
+            events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id=n, payload={})
+    assert [e.aggregate_id for e in received] == ["0", "1", "2", "3", "4"]

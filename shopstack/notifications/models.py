@@ -1,0 +1,1 @@
+"""Notifications sent to customers and staff."""

@@ -1,0 +1,1 @@
+"""Pricing and promotions: tax classes and rates, vouchers."""

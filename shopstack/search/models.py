@@ -1,0 +1,1 @@
+"""The search index, synonyms, merchandising rules and the search log."""
