@@ -23,12 +23,12 @@ STORAGES = {
 }
 ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS}
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not Django's shared-cache in-memory database: shared cache locks whole tables
     # and ignores the busy timeout, so concurrency tests would not see what production sees.
     # One file per test process, so parallel runs (and xdist workers) never share one.
     import tempfile
 
-    DATABASES["default"]["TEST"] = {  # noqa: F405
+    DATABASES["default"]["TEST"] = {
         "NAME": os.path.join(tempfile.gettempdir(), f"shopstack-test-{os.getpid()}.sqlite3")
     }
