@@ -229,6 +229,21 @@ def category_facets(*, category_ids: tuple[int, ...]) -> list[Facet]:
     ]
 
 
+def product_page_version(*, slug: str) -> tuple[int, datetime, datetime | None] | None:
+    """(id, product updated_at, categories' latest updated_at) of a published product, in
+    one round trip: a product page shows the category menu, so both decide its freshness."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, updated_at, (SELECT MAX(updated_at) FROM catalog_category)"
+            " FROM catalog_product WHERE slug = %s AND is_published = %s",
+            [slug, True],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return row[0], _as_datetime(row[1]), None if row[2] is None else _as_datetime(row[2])
+
+
 def category_version() -> datetime | None:
     """The latest change to any category: every page's navigation shows the category tree."""
     with connection.cursor() as cursor:

@@ -68,12 +68,11 @@ def _render_category(request: HttpRequest, slug: str, *, fragment: bool) -> Http
 
 def product(request: HttpRequest, slug: str) -> HttpResponse:
     """One product. A raw (id, updated_at) lookup decides 304, cache hit or render."""
-    found = selectors.product_version(slug=slug)
+    # The navigation on every page shows the category tree, so its changes count too.
+    found = selectors.product_page_version(slug=slug)
     if found is None:
         raise Http404("No such product")
-    pk, updated_at = found
-    # The navigation on every page shows the category tree, so its changes count too.
-    categories_at = selectors.category_version()
+    pk, updated_at, categories_at = found
     return cached_page(
         request,
         page="product",
