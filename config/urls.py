@@ -9,6 +9,7 @@ urlpatterns = [
     path("_allauth/", include("allauth.headless.urls")),
     path("account/", include("shopstack.accounts.urls")),
     path("api/", include("shopstack.api.urls")),
+    path("cart/", include("shopstack.checkout.urls")),
     path("", include("shopstack.storefront.urls")),
 ]
 
