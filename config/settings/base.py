@@ -7,6 +7,7 @@ same code to PostgreSQL, Redis and SMTP.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from config.settings.env import (
@@ -115,6 +116,17 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Product search: SQLite FTS5 on the embedded tier, PostgreSQL full text + pg_trgm otherwise.
+SEARCH = {
+    "BACKEND": env_str(
+        "SEARCH_BACKEND",
+        "shopstack.search.backends.postgres.PostgresBackend"
+        if DATABASES["default"]["ENGINE"].endswith("postgresql")
+        else "shopstack.search.backends.sqlite_fts.SqliteFtsBackend",
+    ),
+    "OPTIONS": {},
+}
+
 CACHES = caches_from_url(env_str("CACHE_URL", env_str("REDIS_URL", "")))
 USES_REDIS = CACHES["default"]["BACKEND"].endswith("RedisCache")
 
@@ -208,6 +220,29 @@ API_THROTTLE_AUTH = env_str("API_THROTTLE_AUTH", "1200/m")
 API_MAX_PAGE_SIZE = 100
 
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
+
+# Payments. The built-in test gateway is a small HTTP service of its own mounted at
+# /_testgateway/ (TEST_GATEWAY_ENABLED=0 unmounts it); the shop reaches it, like any
+# provider, only over HTTP at PAYMENT_GATEWAY_URL. Its keys default to values derived
+# from SECRET_KEY, so a deployed demo's gateway is not open to anyone who reads this file.
+TEST_GATEWAY_ENABLED = env_bool("TEST_GATEWAY_ENABLED", True)
+_test_gateway_seed = hashlib.sha256(f"testgateway:{SECRET_KEY}".encode()).hexdigest()
+TEST_GATEWAY = {
+    "API_KEY": env_str("TEST_GATEWAY_API_KEY", f"sk_test_{_test_gateway_seed[:32]}"),
+    "WEBHOOK_SECRET": env_str("TEST_GATEWAY_WEBHOOK_SECRET", f"whsec_{_test_gateway_seed[32:]}"),
+    # How long the "times out" test card holds back its answer (longer than the client waits).
+    "SLOW_SECONDS": float(env_str("TEST_GATEWAY_SLOW_SECONDS", "30")),
+}
+PAYMENT_GATEWAY = {
+    "BACKEND": env_str("PAYMENT_GATEWAY_BACKEND", "shopstack.payments.backends.testgateway.LocalTestGateway"),
+    "OPTIONS": {
+        "base_url": env_str("PAYMENT_GATEWAY_URL", f"{SHOP_BASE_URL}/_testgateway/"),
+        "api_key": env_str("PAYMENT_GATEWAY_API_KEY", TEST_GATEWAY["API_KEY"]),
+        "webhook_secret": env_str("PAYMENT_GATEWAY_WEBHOOK_SECRET", TEST_GATEWAY["WEBHOOK_SECRET"]),
+        "webhook_url": f"{SHOP_BASE_URL}/payments/webhooks/testgateway/",
+        "timeout": float(env_str("PAYMENT_GATEWAY_TIMEOUT", "10")),
+    },
+}
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

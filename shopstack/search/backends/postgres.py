@@ -1,0 +1,114 @@
+"""The PostgreSQL engine: full text search with weighted tsvectors and pg_trgm.
+
+`search_pg_text` holds one tsvector per product: title weight A, aliases and attributes
+B, categories C, description D (english configuration: stemming, plurals; accents are
+folded in Python before indexing and querying), with a GIN index. Typo candidates come
+from a trigram GIN index on the vocabulary (search_searchterm.term). Created by
+migration 0002 on PostgreSQL only, which also enables pg_trgm.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+
+from shopstack.search.backends.base import ProductDocument, Suggestion, highlight
+from shopstack.search.backends.sql import SqlIndexBackend, _placeholders
+from shopstack.search.query import ParsedQuery, Term, normalize, parse_query
+
+CONFIG = "english"
+# ts_rank weights for {D, C, B, A}.
+RANK_WEIGHTS = "{0.1, 0.3, 0.6, 1.0}"
+CREATE_SQL = [
+    "CREATE TABLE IF NOT EXISTS search_pg_text ("
+    " product_id bigint PRIMARY KEY REFERENCES search_searchdocument (product_id)"
+    " ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,"
+    " vector tsvector NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS search_pg_text_vector ON search_pg_text USING gin (vector)",
+    "CREATE INDEX IF NOT EXISTS search_term_trgm ON search_searchterm USING gin (term gin_trgm_ops)",
+]
+DROP_SQL = [
+    "DROP INDEX IF EXISTS search_term_trgm",
+    "DROP TABLE IF EXISTS search_pg_text",
+]
+
+
+def _lexeme(word: str, *, prefix: bool = False) -> str:
+    # Words are letters and digits only (query.words_of); quoting keeps tsquery syntax inert.
+    return "'" + word.replace("'", "''").replace("\\", "") + "'" + (":*" if prefix else "")
+
+
+def term_tsquery(term: Term) -> str:
+    options = [_lexeme(term.word, prefix=term.prefix)]
+    for alternative in term.alternatives:
+        parts = alternative.split()
+        options.append("(" + " <-> ".join(_lexeme(part) for part in parts) + ")")
+    return options[0] if len(options) == 1 else "(" + " | ".join(options) + ")"
+
+
+def tsquery_text(query: ParsedQuery) -> str:
+    joiner = " | " if query.match_any else " & "
+    return joiner.join(term_tsquery(term) for term in query.terms)
+
+
+class PostgresBackend(SqlIndexBackend):
+    vendors = ("postgresql",)
+
+    def _match_sql(self, query: ParsedQuery) -> tuple[str, list[Any]]:
+        return (
+            f"SELECT t.product_id AS id, -ts_rank('{RANK_WEIGHTS}', t.vector, q.query) AS score"
+            f" FROM search_pg_text t, to_tsquery('{CONFIG}', %s) AS q(query) WHERE t.vector @@ q.query",
+            [tsquery_text(query)],
+        )
+
+    def _text_write(self, cursor: Any, documents: list[ProductDocument]) -> None:
+        cursor.executemany(
+            "INSERT INTO search_pg_text (product_id, vector) VALUES (%s, "
+            + " || ".join(f"setweight(to_tsvector('{CONFIG}', %s), '{weight}')" for weight in "ABCD")
+            + ")",
+            [
+                (
+                    d.id,
+                    normalize(d.title),
+                    normalize(" ; ".join((*d.aliases, *d.attributes))),
+                    normalize(" ; ".join(d.categories)),
+                    normalize(d.description[:20000]),
+                )
+                for d in documents
+            ],
+        )
+
+    def _text_delete(self, cursor: Any, ids: list[int]) -> None:
+        cursor.execute(f"DELETE FROM search_pg_text WHERE product_id IN ({_placeholders(ids)})", ids)
+
+    def _text_clear(self, cursor: Any) -> None:
+        cursor.execute("DELETE FROM search_pg_text")
+
+    def suggest(self, prefix: str, *, limit: int = 8) -> list[Suggestion]:
+        query = parse_query(prefix, prefix=True)
+        if not query.terms:
+            return []
+        # Title and aliases only: the A and B weights of the vector.
+        terms = " & ".join(term_tsquery(term) for term in query.terms)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT d.product_id, d.title, d.slug FROM search_pg_text t"
+                " JOIN search_searchdocument d ON d.product_id = t.product_id,"
+                f" to_tsquery('{CONFIG}', %s) AS q(query)"
+                " WHERE ts_filter(t.vector, '{a,b}') @@ q.query"
+                f" ORDER BY ts_rank('{RANK_WEIGHTS}', t.vector, q.query) * (1.0 + 0.1 * d.popularity) DESC,"
+                " d.product_id LIMIT %s",
+                [terms, limit],
+            )
+            rows = cursor.fetchall()
+        return [Suggestion(id=r[0], title=r[1], slug=r[2], highlighted=highlight(r[1], query)) for r in rows]
+
+    def similar_terms(self, word: str, *, limit: int = 50) -> list[tuple[str, int]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT term, frequency FROM search_searchterm WHERE term %% %s"
+                " ORDER BY similarity(term, %s) DESC, frequency DESC LIMIT %s",
+                [word, word, limit],
+            )
+            return [(row[0], row[1]) for row in cursor.fetchall()]

@@ -1,0 +1,120 @@
+"""The embedded tier's engine: SQLite FTS5.
+
+`search_fts` holds five text columns ranked by bm25 with weights title 10 > aliases and
+attributes 6 > categories 3 > description 1, tokenised by porter over unicode61 with
+diacritics removed (stemming, plurals, accents), with prefix indexes for 2 and 3 letters
+(autocomplete). Typo candidates come from `search_term_trigram`, a trigram FTS5 table
+over the vocabulary kept in step with search_searchterm by triggers. Both are created
+by migration 0002 on SQLite only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+
+from shopstack.search.backends.base import ProductDocument, Suggestion, highlight
+from shopstack.search.backends.sql import SqlIndexBackend, _placeholders
+from shopstack.search.query import ParsedQuery, Term, parse_query
+
+WEIGHTS = "10.0, 6.0, 6.0, 3.0, 1.0"  # title, aliases, attributes, categories, description
+CREATE_SQL = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5("
+    "title, aliases, attributes, categories, description,"
+    " tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_term_trigram USING fts5(term, tokenize = 'trigram')",
+    "CREATE TRIGGER IF NOT EXISTS search_term_ai AFTER INSERT ON search_searchterm BEGIN"
+    " INSERT INTO search_term_trigram(rowid, term) VALUES (new.id, new.term); END",
+    "CREATE TRIGGER IF NOT EXISTS search_term_ad AFTER DELETE ON search_searchterm BEGIN"
+    " DELETE FROM search_term_trigram WHERE rowid = old.id; END",
+]
+DROP_SQL = [
+    "DROP TRIGGER IF EXISTS search_term_ad",
+    "DROP TRIGGER IF EXISTS search_term_ai",
+    "DROP TABLE IF EXISTS search_term_trigram",
+    "DROP TABLE IF EXISTS search_fts",
+]
+
+
+def _quoted(text: str) -> str:
+    # Words are letters and digits only (query.words_of), so a quote cannot appear; the
+    # doubling is belt and braces for FTS5's string syntax.
+    return '"' + text.replace('"', '""') + '"'
+
+
+def term_expression(term: Term) -> str:
+    """One term as FTS5 syntax: the word (as a prefix while typing) or any synonym."""
+    options = [_quoted(term.word) + (" *" if term.prefix else "")]
+    options.extend(_quoted(alternative) for alternative in term.alternatives)
+    return options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")"
+
+
+def match_expression(query: ParsedQuery) -> str:
+    joiner = " OR " if query.match_any else " AND "
+    return joiner.join(term_expression(term) for term in query.terms)
+
+
+class SqliteFtsBackend(SqlIndexBackend):
+    vendors = ("sqlite",)
+
+    def _match_sql(self, query: ParsedQuery) -> tuple[str, list[Any]]:
+        return (
+            f"SELECT rowid AS id, bm25(search_fts, {WEIGHTS}) AS score FROM search_fts"
+            " WHERE search_fts MATCH %s",
+            [match_expression(query)],
+        )
+
+    def _text_write(self, cursor: Any, documents: list[ProductDocument]) -> None:
+        cursor.executemany(
+            "INSERT INTO search_fts(rowid, title, aliases, attributes, categories, description)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    d.id,
+                    d.title,
+                    " ; ".join(d.aliases),
+                    " ; ".join(d.attributes),
+                    " ; ".join(d.categories),
+                    d.description,
+                )
+                for d in documents
+            ],
+        )
+
+    def _text_delete(self, cursor: Any, ids: list[int]) -> None:
+        cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({_placeholders(ids)})", ids)
+
+    def _text_clear(self, cursor: Any) -> None:
+        cursor.execute("DELETE FROM search_fts")
+
+    def suggest(self, prefix: str, *, limit: int = 8) -> list[Suggestion]:
+        query = parse_query(prefix, prefix=True)
+        if not query.terms:
+            return []
+        expression = "{title aliases} : (" + match_expression(query) + ")"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT d.product_id, d.title, d.slug FROM search_fts"
+                f" JOIN search_searchdocument d ON d.product_id = search_fts.rowid"
+                f" WHERE search_fts MATCH %s"
+                f" ORDER BY (bm25(search_fts, {WEIGHTS}) - 0.000001) * (1.0 + 0.1 * d.popularity),"
+                f" d.product_id LIMIT %s",
+                [expression, limit],
+            )
+            rows = cursor.fetchall()
+        return [Suggestion(id=r[0], title=r[1], slug=r[2], highlighted=highlight(r[1], query)) for r in rows]
+
+    def similar_terms(self, word: str, *, limit: int = 50) -> list[tuple[str, int]]:
+        grams = sorted({word[i : i + 3] for i in range(len(word) - 2)})
+        if not grams:
+            return []
+        expression = " OR ".join(_quoted(gram) for gram in grams)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT t.term, t.frequency FROM search_term_trigram g"
+                " JOIN search_searchterm t ON t.id = g.rowid"
+                " WHERE search_term_trigram MATCH %s ORDER BY g.rank LIMIT %s",
+                [expression, limit],
+            )
+            return [(row[0], row[1]) for row in cursor.fetchall()]
