@@ -1,0 +1,137 @@
+"""Test helpers for payments: the built-in test gateway served by pytest-django's live
+server, and a tiny "browser" that fills in the gateway's pages over real HTTP.
+
+Nothing here fakes the shop's code: the shop's gateway client talks HTTP to the gateway
+service, which answers from its own ledger, exactly as in the demo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.cookiejar
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from shopstack.core.backends import load_backend
+from shopstack.payments.backends.base import PaymentGateway
+
+API_KEY = "sk_test_shopstack_tests"
+WEBHOOK_SECRET = "whsec_shopstack_tests"
+CLIENT_TIMEOUT = 0.5  # seconds the shop waits for the gateway
+SLOW_SECONDS = 1.5  # how long the gateway holds back the "times out" card's answer
+
+TEST_CARDS = {
+    "success": "4242424242424242",
+    "decline": "4000000000000002",
+    "insufficient_funds": "4000000000009995",
+    "action_required": "4000000000003220",
+    "timeout": "4000000000000119",
+}
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class Browser:
+    """Just enough of a browser for the gateway's pages: cookies, CSRF token, no redirects."""
+
+    def __init__(self) -> None:
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
+        )
+
+    def get(self, url: str) -> tuple[int, str]:
+        try:
+            with self.opener.open(url, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def submit(self, url: str, fields: dict[str, str]) -> tuple[int, str, str]:
+        """GET the page, POST its form with `fields` added; returns (status, Location, body)."""
+        status, page = self.get(url)
+        assert status == 200, page
+        hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+        data = urllib.parse.urlencode({**hidden, **fields}).encode()
+        request = urllib.request.Request(url, data=data, method="POST")
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return response.status, response.headers.get("Location", ""), response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers.get("Location", ""), error.read().decode()
+
+
+def query_of(url: str) -> dict[str, str]:
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+
+
+@dataclass
+class GatewayHarness:
+    """One gateway backend under test, with what the tests need to drive its provider side."""
+
+    backend: PaymentGateway
+    shop_url: str
+
+    def card_token(self, card_number: str, *, session_ref: str = "sess_1") -> str:
+        """Fill in the hosted form like a customer; the shop only ever gets the token back."""
+        url = self.backend.hosted_form_url(
+            session_ref=session_ref, return_url=f"{self.shop_url}/checkout/back"
+        )
+        status, location, body = Browser().submit(url, {"card_number": card_number})
+        assert status == 302, body
+        return query_of(location)["token"]
+
+    def token(self, outcome: str) -> str:
+        return self.card_token(TEST_CARDS[outcome])
+
+    def complete_challenge(self, action_url: str, *, approve: bool) -> str:
+        """Press a button on the challenge page; returns where the gateway sent the browser."""
+        status, location, body = Browser().submit(action_url, {"decision": "approve" if approve else "fail"})
+        assert status == 302, body
+        return location
+
+    def signed(
+        self, body: bytes, *, timestamp: int | None = None, secret: str = WEBHOOK_SECRET
+    ) -> dict[str, str]:
+        stamp = int(time.time()) if timestamp is None else timestamp
+        digest = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+        return {"Shopstack-Test-Signature": f"t={stamp},v1={digest}", "Content-Type": "application/json"}
+
+
+def configure_test_gateway(settings: Any, base: str) -> PaymentGateway:
+    settings.TEST_GATEWAY = {
+        "API_KEY": API_KEY,
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "SLOW_SECONDS": SLOW_SECONDS,
+    }
+    settings.PAYMENT_GATEWAY = {
+        "BACKEND": "shopstack.payments.backends.testgateway.LocalTestGateway",
+        "OPTIONS": {
+            "base_url": f"{base}/_testgateway/",
+            "api_key": API_KEY,
+            "webhook_secret": WEBHOOK_SECRET,
+            "webhook_url": f"{base}/payments/webhooks/testgateway/",
+            "timeout": CLIENT_TIMEOUT,
+        },
+    }
+    load_backend.cache_clear()
+    return load_backend("PAYMENT_GATEWAY")
+
+
+@pytest.fixture
+def live_gateway(live_server: Any, settings: Any) -> Iterator[GatewayHarness]:
+    """The test gateway service on the live server, and the shop configured to use it."""
+    backend = configure_test_gateway(settings, live_server.url)
+    yield GatewayHarness(backend=backend, shop_url=live_server.url)
+    load_backend.cache_clear()
