@@ -10,8 +10,13 @@ urlpatterns = [
     path("account/", include("shopstack.accounts.urls")),
     path("api/", include("shopstack.api.urls")),
     path("cart/", include("shopstack.checkout.urls")),
+    path("payments/", include("shopstack.payments.urls")),
     path("", include("shopstack.storefront.urls")),
 ]
+
+if settings.TEST_GATEWAY_ENABLED:
+    # The built-in test payment gateway: a separate service that happens to share the process.
+    urlpatterns.insert(0, path("_testgateway/", include("shopstack.payments.testgateway.urls")))
 
 if settings.SERVE_MEDIA and settings.MEDIA_URL.startswith("/"):
     # The embedded tier serves media itself; scale-out tiers put object storage + CDN in front.
