@@ -1,6 +1,7 @@
 """Back office for warehouses and stock counts. Quantities are set through
 inventory.services.stock_set_quantity, which refreshes the product's stock flag and
-moves its `updated_at` so cached pages show the new availability."""
+moves its `updated_at` so cached pages show the new availability. Reservations and
+allocations are shown read-only: checkouts and orders change them through the services."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from shopstack.core.admin_utils import csv_export_action
-from shopstack.inventory.models import Stock, Warehouse
+from shopstack.inventory.models import Allocation, Reservation, Stock, Warehouse
 from shopstack.inventory.services import stock_set_quantity
 
 
@@ -42,13 +43,13 @@ class StockForm(forms.ModelForm):
 @admin.register(Stock)
 class StockAdmin(admin.ModelAdmin):
     form = StockForm
-    list_display = ("variant", "warehouse", "quantity", "allocated", "available", "updated_at")
+    list_display = ("variant", "warehouse", "quantity", "allocated", "reserved", "available", "updated_at")
     list_editable = ("quantity",)
     list_filter = ("warehouse",)
     list_select_related = ("variant__product", "warehouse")
     search_fields = ("variant__sku", "variant__product__name", "variant__product__code")
     raw_id_fields = ("variant",)
-    readonly_fields = ("allocated", "updated_at")
+    readonly_fields = ("allocated", "reserved", "updated_at")
     show_full_result_count = False
     actions = (
         csv_export_action(
@@ -57,6 +58,7 @@ class StockAdmin(admin.ModelAdmin):
                 ("warehouse", "warehouse__slug"),
                 ("quantity", "quantity"),
                 ("allocated", "allocated"),
+                ("reserved", "reserved"),
             ],
             name="stock",
         ),
@@ -75,6 +77,7 @@ class StockAdmin(admin.ModelAdmin):
         stock = stock_set_quantity(variant=obj.variant, warehouse=obj.warehouse, quantity=obj.quantity)
         obj.pk = stock.pk
         obj.allocated = stock.allocated
+        obj.reserved = stock.reserved
         obj.updated_at = stock.updated_at
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Stock]:
@@ -83,3 +86,45 @@ class StockAdmin(admin.ModelAdmin):
     @admin.display(description="available")
     def available(self, obj: Stock) -> int:
         return obj.available
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Reservations and allocations change only through inventory.services; staff see them."""
+
+    list_select_related = ("variant__product", "warehouse")
+    raw_id_fields = ("variant",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Reservation)
+class ReservationAdmin(_ReadOnlyAdmin):
+    list_display = ("ref", "variant", "warehouse", "quantity", "status", "expires_at", "created_at")
+    list_filter = ("status", "warehouse")
+    search_fields = ("ref", "variant__sku")
+    date_hierarchy = "created_at"
+
+
+@admin.register(Allocation)
+class AllocationAdmin(_ReadOnlyAdmin):
+    list_display = (
+        "order_ref",
+        "line_ref",
+        "variant",
+        "warehouse",
+        "quantity",
+        "returned_quantity",
+        "status",
+        "created_at",
+    )
+    list_filter = ("status", "warehouse")
+    search_fields = ("order_ref", "line_ref", "variant__sku")
+    date_hierarchy = "created_at"
