@@ -1,0 +1,27 @@
+"""Reads for staff: which searches shoppers make, and which find nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Avg, Count, Q
+from django.utils import timezone
+
+from shopstack.search.models import SearchQuery
+
+
+def top_queries(*, days: int = 30, limit: int = 50, zero_results: bool = False) -> list[dict[str, object]]:
+    """Most frequent searches in the last `days` (only those that found nothing when
+    `zero_results`), with how often, average results and click-through."""
+    rows = SearchQuery.objects.filter(created_at__gte=timezone.now() - timedelta(days=days))
+    if zero_results:
+        rows = rows.filter(result_count=0)
+    return list(
+        rows.values("normalized")
+        .annotate(
+            times=Count("id"),
+            results=Avg("result_count"),
+            clicks=Count("id", filter=Q(clicked_product__isnull=False)),
+        )
+        .order_by("-times", "normalized")[:limit]
+    )

@@ -1,0 +1,155 @@
+"""Searching as a shopper: freshness, typos, synonyms, fallbacks, merchandising, the log."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from shopstack.catalog.services import products_set_published, variant_set_price
+from shopstack.inventory.services import stock_set_quantity
+from shopstack.search import selectors
+from shopstack.search.backends.base import SearchFilters
+from shopstack.search.models import MerchandisingRule, SearchDocument, SearchQuery, Synonym
+from shopstack.search.services import search_click, search_products, search_suggest
+from shopstack.testing.factories import make_category, make_product, make_warehouse
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop() -> dict:
+    candles = make_category(name="Candles")
+    kitchen = make_category(name="Kitchen")
+    filler = make_category(name="Garden")
+    for word in ("Trowel", "Rake", "Hose", "Gnome", "Bench", "Fork", "Spade", "Shears"):
+        make_product(name=f"Garden {word}", price="30.00", category=filler)
+    return {
+        "holder": make_product(
+            name="White Hanging Heart T-Light Holder",
+            price="2.95",
+            category=candles,
+            attributes={"Colour": "White"},
+            units_sold=50,
+        ),
+        "red": make_product(
+            name="Red Heart Candle Holder", price="8.00", category=candles, attributes={"Colour": "Red"}
+        ),
+        "candle": make_product(name="Vanilla Scented Candle", price="4.50", category=candles),
+        "mug": make_product(name="Pottering Mug", price="3.25", category=kitchen),
+        "cup": make_product(name="Paper Party Cups", price="1.45", category=kitchen),
+        "xmas": make_product(name="Christmas Star Decoration", price="1.25", category=kitchen),
+    }
+
+
+def found(text: str, **kwargs: object) -> list[str]:
+    outcome = search_products(text=text, log=False, **kwargs)  # type: ignore[arg-type]
+    return [SearchDocument.objects.get(pk=hit.id).title for hit in outcome.result.hits]
+
+
+def test_first_search_indexes_the_catalog(shop: dict) -> None:
+    assert found("heart holder") == ["White Hanging Heart T-Light Holder", "Red Heart Candle Holder"]
+
+
+def test_changes_are_searchable_on_the_next_search(shop: dict) -> None:
+    assert found("vanilla") == ["Vanilla Scented Candle"]
+    candle = shop["candle"]
+    candle.name = "Lavender Scented Candle"
+    candle.save()
+    assert found("vanilla") == []
+    assert found("lavender") == ["Lavender Scented Candle"]
+
+    variant_set_price(variant=candle.variants.get(), price=Decimal("40"))
+    assert found("lavender", filters=SearchFilters(max_price=Decimal("10"))) == []
+    stock_set_quantity(variant=candle.variants.get(), warehouse=make_warehouse(), quantity=0)
+    assert found("lavender", filters=SearchFilters(in_stock=True)) == []
+
+    products_set_published(product_ids=[candle.pk], published=False)
+    assert found("lavender") == []
+    assert not SearchDocument.objects.filter(pk=candle.pk).exists()
+
+
+def test_typo_is_corrected_when_nothing_matches(shop: dict) -> None:
+    outcome = search_products(text="hart holdr", log=False)
+    assert outcome.result.total == 2
+    assert outcome.query.corrections == {"hart": "heart", "holdr": "holder"}
+    assert "heart holder" in (outcome.notice or "")
+
+
+def test_did_you_mean_when_the_typo_still_finds_something(shop: dict) -> None:
+    for size in range(10):
+        make_product(name=f"Pillar Candle {size}", category=shop["candle"].category)
+    make_product(name="Candel Brand Matches", category=shop["candle"].category)
+    outcome = search_products(text="candel", log=False)
+    assert outcome.result.total == 1
+    assert outcome.did_you_mean == "candle"
+
+
+def test_synonyms_from_the_admin_model(shop: dict) -> None:
+    assert found("cup") == ["Paper Party Cups"]
+    Synonym.objects.create(words="mug, cup")
+    Synonym.objects.create(words="xmas, christmas")
+    assert set(found("cup")) == {"Paper Party Cups", "Pottering Mug"}
+    assert found("xmas") == ["Christmas Star Decoration"]
+
+
+def test_price_and_attribute_intent(shop: dict) -> None:
+    outcome = search_products(text="heart holder under £5", log=False)
+    assert outcome.filters.max_price == Decimal("5.00")
+    assert outcome.result.total == 1
+    assert found("red heart holder") == ["Red Heart Candle Holder"]
+    assert set(found("cheap candles")) == {"White Hanging Heart T-Light Holder", "Vanilla Scented Candle"}
+
+
+def test_zero_results_relax_filters_then_words(shop: dict) -> None:
+    outcome = search_products(text="heart holder under 1", log=False)
+    assert outcome.relaxed
+    assert outcome.result.total == 2
+    outcome = search_products(text="vanilla gnome", log=False)
+    assert outcome.relaxed
+    assert outcome.result.total == 2
+    assert "some" in (outcome.notice or "")
+
+
+def test_pins_and_boosts_for_a_query(shop: dict) -> None:
+    MerchandisingRule.objects.create(query="Heart Holder", product=shop["mug"], action="pin")
+    MerchandisingRule.objects.create(query="heart holder", product=shop["red"], action="boost")
+    assert found("heart holder") == [
+        "Pottering Mug",
+        "Red Heart Candle Holder",
+        "White Hanging Heart T-Light Holder",
+    ]
+
+
+def test_search_is_logged_and_clicks_recorded(shop: dict) -> None:
+    outcome = search_products(text="Heart holder")
+    search_products(text="heart   holder")
+    search_products(text="zzqx")
+    entry = SearchQuery.objects.get(pk=outcome.log_id)
+    assert (entry.normalized, entry.result_count) == ("heart holder", 2)
+    search_click(log_id=entry.pk, product_id=shop["holder"].pk, position=1)
+    search_click(log_id=entry.pk, product_id=shop["red"].pk, position=2)  # the first click counts
+    entry.refresh_from_db()
+    assert entry.clicked_product_id == shop["holder"].pk
+    top = selectors.top_queries()
+    assert top[0]["normalized"] == "heart holder"
+    assert top[0]["times"] == 2
+    assert top[0]["clicks"] == 1
+    assert [row["normalized"] for row in selectors.top_queries(zero_results=True)] == ["zzqx"]
+
+
+def test_suggest_products_categories_and_popular_queries(shop: dict) -> None:
+    search_products(text="candles")
+    suggestions = search_suggest(text="cand")
+    assert {p["title"] for p in suggestions.products} == {"Red Heart Candle Holder", "Vanilla Scented Candle"}
+    assert suggestions.categories == [{"name": "Candles", "slug": "candles"}]
+    assert suggestions.queries == ["candles"]
+    assert search_suggest(text='"*').products == []
+
+
+def test_reindex_command(shop: dict) -> None:
+    SearchDocument.objects.all().delete()
+    call_command("search_reindex", verbosity=0)
+    assert SearchDocument.objects.count() == 14
+    assert found("heart holder")
