@@ -3,8 +3,9 @@
 Freshness without hooks in the catalog: every catalog write moves Product.updated_at
 (an indexed column), so `index_sync` finds what changed since the index last caught up
 with one cheap query and reindexes just those products. Searches call it first, so a
-product, price or stock change is searchable on the next search; the `search_sync` task
-and `manage.py search_reindex` do the same in the background and in bulk.
+product, price or stock change is searchable on the next search. A backlog too large
+for a request (a catalogue-wide price change) is announced as an event whose handler
+catches up in a worker; `manage.py search_reindex` rebuilds everything.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from shopstack.catalog.models import AttributeValue, Category, Product, ProductVariant
 from shopstack.core.backends import load_backend
+from shopstack.core.events import event_record
 from shopstack.search.backends.base import ProductDocument, SearchBackend
 from shopstack.search.models import SearchDocument, SearchState
 
@@ -175,12 +177,13 @@ def index_sync(*, limit: int | None = SYNC_BATCH) -> int:
     return len(changed)
 
 
-def _enqueue_sync() -> None:
-    """Ask a worker to catch up, at most once a minute."""
-    if cache.add("search:sync-queued", 1, 60):
-        from shopstack.search.tasks import search_sync  # the task module imports this one
+BACKLOG_EVENT = "SearchIndexBehind"
 
-        transaction.on_commit(search_sync.enqueue)
+
+def _enqueue_sync() -> None:
+    """Ask a worker to catch up (handlers.on_search_index_behind), at most once a minute."""
+    if cache.add("search:sync-queued", 1, 60):
+        event_record(name=BACKLOG_EVENT, aggregate_type="search", aggregate_id="products", payload={})
 
 
 def index_rebuild(*, batch_size: int = SYNC_BATCH, progress: Callable[[int], None] | None = None) -> int:

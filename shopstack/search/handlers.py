@@ -1,0 +1,14 @@
+"""Reactions to domain events: catch the search index up in a worker."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+
+from shopstack.core.events import Event
+from shopstack.search.indexing import index_sync
+
+
+def on_search_index_behind(event: Event) -> None:
+    """A search found more changed products than it reindexes inline: do them all."""
+    cache.delete("search:sync-queued")
+    index_sync(limit=None)
