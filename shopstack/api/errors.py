@@ -54,6 +54,9 @@ def validation_fields(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
         loc = [str(part) for part in error.get("loc", ())]
         # ("query", "attr", 0) names the parameter `attr`; the source alone names the body.
         name = loc[1] if len(loc) > 1 else (loc[0] if loc else "request")
+        if loc[:1] == ["body"] and len(loc) > 2 and not loc[2].isdigit():
+            # A schema body, ("body", "payload", "quantity"): the field, not the argument name.
+            name = loc[2]
         fields.setdefault(name, []).append(str(error.get("msg", "Not valid.")))
     return fields
 

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 
 from shopstack.api.auth import signed_in
+from shopstack.api.cart import router as cart_router
 from shopstack.api.catalog import router as catalog_router
 from shopstack.api.errors import install_error_handlers
 from shopstack.api.schemas import ErrorOut, MeOut
@@ -37,6 +38,7 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("", catalog_router)
+api.add_router("", cart_router)
 
 
 @api.get(
