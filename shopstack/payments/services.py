@@ -409,9 +409,10 @@ def payment_refund(*, payment: Payment, amount: Decimal, idempotency_key: str | 
         pending = refunds.filter(status=TransactionStatus.UNKNOWN).aggregate(total=Sum("amount"))["total"]
         left = locked.captured_amount - locked.refunded_amount - (pending or Decimal(0))
         if amount > left:
+            most = quantize(max(left, Decimal(0)), locked.currency)
             raise ValidationFailed(
                 "The refund is larger than what is left to refund.",
-                fields={"amount": [f"Refund at most {max(left, Decimal(0))} {locked.currency}."]},
+                fields={"amount": [f"Refund at most {most} {locked.currency}."]},
             )
         return key, amount
 

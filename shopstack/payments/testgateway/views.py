@@ -155,4 +155,5 @@ def challenge(request: HttpRequest, reference: str) -> HttpResponse:
             return HttpResponseRedirect(
                 _with_query(charge.return_url, {"charge": reference, "status": charge.status})
             )
-    return render(request, "testgateway/challenge.html", {"charge": charge})
+    context = {"charge": charge, "amount": ledger.charge_json(charge)["amount"]}
+    return render(request, "testgateway/challenge.html", context)
