@@ -10,6 +10,7 @@ from shopstack.api.cart import router as cart_router
 from shopstack.api.catalog import router as catalog_router
 from shopstack.api.errors import install_error_handlers
 from shopstack.api.schemas import ErrorOut, MeOut
+from shopstack.api.search import router as search_router
 from shopstack.api.throttling import client_throttles
 
 DESCRIPTION = """\
@@ -38,6 +39,7 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("", catalog_router)
+api.add_router("", search_router)
 api.add_router("", cart_router)
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
-from shopstack.search.models import SearchQuery
+from shopstack.search.models import SearchDocument, SearchQuery
 
 
 def top_queries(*, days: int = 30, limit: int = 50, zero_results: bool = False) -> list[dict[str, object]]:
@@ -25,3 +25,15 @@ def top_queries(*, days: int = 30, limit: int = 50, zero_results: bool = False) 
         )
         .order_by("-times", "normalized")[:limit]
     )
+
+
+def facet_names() -> set[str]:
+    """Names a search can be filtered by: "category" and the filterable attributes."""
+    from shopstack.catalog.models import Attribute
+
+    return {"category", *Attribute.objects.filter(filterable=True).values_list("slug", flat=True)}
+
+
+def documents_by_id(ids: list[int]) -> dict[int, SearchDocument]:
+    """The indexed products for these hits (one query)."""
+    return SearchDocument.objects.in_bulk(ids)

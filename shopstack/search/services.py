@@ -30,6 +30,7 @@ from shopstack.search.query import (
     with_corrections,
     words_of,
 )
+from shopstack.search.selectors import facet_names
 
 MAX_PAGE = 200
 MAX_PER_PAGE = 100
@@ -150,6 +151,9 @@ def _check(filters: SearchFilters, sort: str, page: int, per_page: int) -> None:
         and filters.min_price > filters.max_price
     ):
         errors["max_price"] = ["Must not be less than the minimum price."]
+    unknown = sorted(set(filters.facets) - facet_names())
+    if unknown:
+        errors["facet"] = [f"Unknown facet {name!r}." for name in unknown[:5]]
     if errors:
         raise ValidationFailed("The search request is not valid.", fields=errors)
 
