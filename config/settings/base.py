@@ -127,6 +127,12 @@ SEARCH = {
     "OPTIONS": {},
 }
 
+# Shipping labels and tracking: the local carrier needs no network (tracking pages on the shop).
+SHIPPING_CARRIER = {
+    "BACKEND": env_str("SHIPPING_CARRIER_BACKEND", "shopstack.shipping.backends.local.LocalCarrier"),
+    "OPTIONS": {},
+}
+
 CACHES = caches_from_url(env_str("CACHE_URL", env_str("REDIS_URL", "")))
 USES_REDIS = CACHES["default"]["BACKEND"].endswith("RedisCache")
 
