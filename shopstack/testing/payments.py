@@ -29,6 +29,19 @@ WEBHOOK_SECRET = "whsec_shopstack_tests"
 CLIENT_TIMEOUT = 0.5  # seconds the shop waits for the gateway
 SLOW_SECONDS = 1.5  # how long the gateway holds back the "times out" card's answer
 
+# Transactional tests (the live server shares the database) that flush only what payments
+# touch: a whole-database flush trips over tables other contexts create outside migrations.
+PAYMENT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "shopstack.accounts",
+    "shopstack.core",
+    "shopstack.payments",
+    "django_tasks_db",
+]
+PAYMENT_DB = pytest.mark.django_db(transaction=True, available_apps=PAYMENT_APPS)
+
 TEST_CARDS = {
     "success": "4242424242424242",
     "decline": "4000000000000002",

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 from shopstack.payments.backends.base import GatewayError, GatewayStatus, GatewayTimeout, InvalidSignature
-from shopstack.testing.payments import Browser, query_of
+from shopstack.testing.payments import PAYMENT_DB, Browser, query_of
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = PAYMENT_DB
 
 
 def key() -> str:

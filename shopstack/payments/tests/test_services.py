@@ -20,8 +20,9 @@ from shopstack.payments.models import (
     TransactionStatus,
 )
 from shopstack.payments.testgateway.models import LedgerCharge, LedgerRefund, LedgerToken, LedgerWebhook
+from shopstack.testing.payments import PAYMENT_DB
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = PAYMENT_DB
 
 
 def events(payment):

@@ -9,8 +9,9 @@ from shopstack.core.models import OutboxEvent
 from shopstack.payments import services
 from shopstack.payments.models import Payment, PaymentStatus, PaymentWebhookEvent
 from shopstack.payments.testgateway.models import LedgerWebhook
+from shopstack.testing.payments import PAYMENT_DB
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = PAYMENT_DB
 
 URL = "/payments/webhooks/testgateway/"
 
