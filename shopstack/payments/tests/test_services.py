@@ -239,3 +239,31 @@ def test_card_numbers_never_reach_the_shop(live_gateway, client):
     assert "ORD-9" in stored  # the rows are there...
     assert number not in stored  # ...and the card number is not
     assert number not in json.dumps(list(LedgerToken.objects.values()), default=str)  # not even the gateway's
+
+
+def test_two_workers_authorizing_the_same_payment_charge_once(live_gateway):
+    import threading
+
+    from django.db import connection
+
+    payment = new_payment(live_gateway)
+    results, errors = [], []
+
+    def work():
+        try:
+            results.append(services.payment_authorize(payment=Payment.objects.get(pk=payment.pk)).status)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert errors == []
+    assert results == [PaymentStatus.AUTHORIZED, PaymentStatus.AUTHORIZED]
+    assert LedgerCharge.objects.count() == 1
+    assert PaymentTransaction.objects.count() == 1
+    assert events(payment) == ["PaymentAuthorized"]
