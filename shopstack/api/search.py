@@ -29,7 +29,7 @@ _FACET_RE = re.compile(FACET_PATTERN)
 MAX_PRICE = Decimal("9999999999.99")
 FacetFilter = Annotated[str, StringConstraints(pattern=FACET_PATTERN, max_length=300)]
 _NO_FACETS: list[str] = []  # never mutated
-ERRORS: dict[int, type[ErrorOut]] = {400: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+ERRORS: dict[int, type[ErrorOut]] = {400: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 if TYPE_CHECKING:
     SearchSort = str
 else:

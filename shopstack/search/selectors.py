@@ -37,3 +37,13 @@ def facet_names() -> set[str]:
 def documents_by_id(ids: list[int]) -> dict[int, SearchDocument]:
     """The indexed products for these hits (one query)."""
     return SearchDocument.objects.in_bulk(ids)
+
+
+def facet_titles() -> dict[str, str]:
+    """Headings for facets: "category" and the filterable attributes' names."""
+    from shopstack.catalog.models import Attribute
+
+    return {
+        "category": "Category",
+        **dict(Attribute.objects.filter(filterable=True).values_list("slug", "name")),
+    }

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import Count, Max
 
-from shopstack.catalog.models import AttributeValue, Category
+from shopstack.catalog.models import Attribute, AttributeValue, Category
 from shopstack.core.errors import ValidationFailed
 from shopstack.search.backends.base import SORTS, Placement, SearchFilters, SearchResult
 from shopstack.search.indexing import index_sync, search_backend
@@ -30,7 +30,6 @@ from shopstack.search.query import (
     with_corrections,
     words_of,
 )
-from shopstack.search.selectors import facet_names
 
 MAX_PAGE = 200
 MAX_PER_PAGE = 100
@@ -132,6 +131,10 @@ def _merged(filters: SearchFilters, query: ParsedQuery) -> SearchFilters:
     )
 
 
+def _facet_names() -> set[str]:
+    return {"category", *Attribute.objects.filter(filterable=True).values_list("slug", flat=True)}
+
+
 def _check(filters: SearchFilters, sort: str, page: int, per_page: int) -> None:
     errors: dict[str, list[str]] = {}
     if sort not in SORTS:
@@ -151,7 +154,7 @@ def _check(filters: SearchFilters, sort: str, page: int, per_page: int) -> None:
         and filters.min_price > filters.max_price
     ):
         errors["max_price"] = ["Must not be less than the minimum price."]
-    unknown = sorted(set(filters.facets) - facet_names())
+    unknown = sorted(set(filters.facets) - _facet_names())
     if unknown:
         errors["facet"] = [f"Unknown facet {name!r}." for name in unknown[:5]]
     if errors:

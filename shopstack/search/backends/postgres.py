@@ -15,7 +15,7 @@ from django.db import connection
 
 from shopstack.search.backends.base import ProductDocument, Suggestion, highlight
 from shopstack.search.backends.sql import SqlIndexBackend, _placeholders
-from shopstack.search.query import ParsedQuery, Term, normalize, parse_query
+from shopstack.search.query import ParsedQuery, Term, normalize, parse_query, words_of
 
 CONFIG = "english"
 # ts_rank weights for {D, C, B, A}.
@@ -32,6 +32,12 @@ DROP_SQL = [
     "DROP INDEX IF EXISTS search_term_trgm",
     "DROP TABLE IF EXISTS search_pg_text",
 ]
+
+
+def _plain(text: str) -> str:
+    """Words only: the default parser would read "<holder>" as an XML tag and drop it, and
+    queries are split the same way (query.words_of), so "t-light" matches "t light"."""
+    return " ".join(words_of(normalize(text)))
 
 
 def _lexeme(word: str, *, prefix: bool = False) -> str:
@@ -70,10 +76,10 @@ class PostgresBackend(SqlIndexBackend):
             [
                 (
                     d.id,
-                    normalize(d.title),
-                    normalize(" ; ".join((*d.aliases, *d.attributes))),
-                    normalize(" ; ".join(d.categories)),
-                    normalize(d.description[:20000]),
+                    _plain(d.title),
+                    _plain(" ".join((*d.aliases, *d.attributes))),
+                    _plain(" ".join(d.categories)),
+                    _plain(d.description[:20000]),
                 )
                 for d in documents
             ],

@@ -1,0 +1,94 @@
+"""The storefront search pages: results, facets, pages, suggest fragment, click link."""
+
+from __future__ import annotations
+
+import pytest
+
+from shopstack.search.models import SearchQuery
+from shopstack.testing.factories import make_category, make_product
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop() -> dict:
+    candles = make_category(name="Candles")
+    garden = make_category(name="Garden")
+    for index in range(30):
+        make_product(name=f"Garden Tool {index}", price="30.00", category=garden)
+    return {
+        "holder": make_product(
+            name="White Heart T-Light Holder", price="2.95", category=candles, attributes={"Colour": "White"}
+        ),
+        "red": make_product(
+            name="Red Heart Candle <Holder>", price="8.00", category=candles, attributes={"Colour": "Red"}
+        ),
+    }
+
+
+def test_results_page_without_javascript(client, shop) -> None:
+    html = client.get("/search/", {"q": "heart holder"}).content.decode()
+    assert "2 products" in html
+    assert "<mark>Heart</mark>" in html
+    assert "&lt;<mark>Holder</mark>&gt;" in html  # names are escaped, marks are not
+    assert "Colour" in html
+    assert "?q=heart+holder&amp;colour=red" in html  # a facet is a plain link
+    assert 'name="sort"' in html
+
+
+def test_facet_link_filters_and_did_you_mean(client, shop) -> None:
+    html = client.get("/search/", {"q": "heart", "colour": "red"}).content.decode()
+    assert "1 product" in html
+    html = client.get("/search/", {"q": "hart"}).content.decode()
+    assert "Showing results for" in html
+
+
+def test_pages(client, shop) -> None:
+    html = client.get("/search/", {"q": "garden"}).content.decode()
+    assert "Page 1 of 2" in html
+    assert 'rel="next"' in html
+    assert client.get("/search/", {"q": "garden", "page": "2"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "heart", "min_price": "x"},
+        {"q": "heart", "min_price": "9", "max_price": "1"},
+        {"q": "a", "page": "-3"},
+    ],
+)
+def test_bad_filters_are_400_with_a_message(client, shop, params) -> None:
+    response = client.get("/search/", params)
+    assert response.status_code == 400
+    assert "Please check the search" in response.content.decode()
+
+
+@pytest.mark.parametrize("q", ["", '"', "NEAR(*", "x" * 10_000, "-", "AND"])
+def test_odd_queries_never_fail(client, shop, q) -> None:
+    assert client.get("/search/", {"q": q}).status_code == 200
+    assert client.get("/search/suggest/", {"q": q}).status_code == 200
+
+
+def test_header_has_a_search_form(client, shop) -> None:
+    html = client.get("/search/").content.decode()
+    assert 'role="search"' in html
+    assert 'for="site-search-q"' in html
+
+
+def test_suggest_fragment(client, shop) -> None:
+    html = client.get("/search/suggest/", {"q": "heart ho"}, headers={"HX-Request": "true"}).content.decode()
+    assert "White <mark>Heart</mark>" in html
+    assert "<html" not in html
+
+
+def test_click_is_logged_then_redirects(client, shop) -> None:
+    client.get("/search/", {"q": "heart holder"})
+    entry = SearchQuery.objects.get()
+    response = client.get("/search/click/", {"log": entry.pk, "product": shop["red"].pk, "pos": 2})
+    assert response.status_code == 302
+    assert response["Location"] == f"/p/{shop['red'].slug}/"
+    entry.refresh_from_db()
+    assert entry.clicked_product_id == shop["red"].pk
+    assert entry.clicked_position == 2
+    assert client.get("/search/click/", {"product": "nope"}).status_code == 404
