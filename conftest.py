@@ -3,9 +3,14 @@
 import pytest
 from django.core.cache import cache
 
+from shopstack.api.throttling import local_counters_reset
+
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
+    # The API's per-process rate counters stand in for the cache on the embedded tier.
     cache.clear()
+    local_counters_reset()
     yield
     cache.clear()
+    local_counters_reset()

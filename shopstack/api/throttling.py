@@ -11,7 +11,11 @@ keys them (client address; the signed-in user), with two changes:
 
 from __future__ import annotations
 
+import threading
+
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest
 from ninja.throttling import AnonRateThrottle, AuthRateThrottle, BaseThrottle, SimpleRateThrottle
 
@@ -42,16 +46,45 @@ class _FixedWindowMixin(SimpleRateThrottle):
         window = int(self.now // duration)
         self.window_end = (window + 1) * duration
         window_key = f"{key}:{duration}:{window}"
-        try:
-            count = self.cache.incr(window_key)
-        except ValueError:
-            # First request of the window (or the key expired): create it; another
-            # process may win the race, in which case count on its key.
-            count = 1 if self.cache.add(window_key, 1, duration + 1) else self.cache.incr(window_key)
+        if isinstance(caches["default"], LocMemCache):
+            count = _local_count(window_key, duration, window)
+        else:
+            try:
+                count = self.cache.incr(window_key)
+            except ValueError:
+                # First request of the window (or the key expired): create it; another
+                # process may win the race, in which case count on its key.
+                count = 1 if self.cache.add(window_key, 1, duration + 1) else self.cache.incr(window_key)
         return count <= limit
 
     def wait(self) -> float | None:
         return max(self.window_end - self.now, 1.0)
+
+
+# The in-process cache is private to each process anyway, so on the embedded tier the
+# counters live in a plain dict: same limits, without pickling through the cache on
+# every request (about a tenth of an API detail request's CPU time).
+# duration -> (current window, counters of that window)
+_local_windows: dict[int, tuple[int, dict[str, int]]] = {}
+_local_lock = threading.Lock()
+
+
+def local_counters_reset() -> None:
+    """Forget every in-process count (tests do this with the cache between tests)."""
+    with _local_lock:
+        _local_windows.clear()
+
+
+def _local_count(window_key: str, duration: int, window: int) -> int:
+    with _local_lock:
+        current, counters = _local_windows.get(duration, (None, {}))
+        if current != window:
+            # A new window for every key of this duration: older counters never matter again.
+            counters = {}
+            _local_windows[duration] = (window, counters)
+        count = counters.get(window_key, 0) + 1
+        counters[window_key] = count
+        return count
 
 
 class ClientAnonThrottle(_FixedWindowMixin, AnonRateThrottle):

@@ -270,19 +270,8 @@ def published_categories() -> list[Category]:
 
 
 def variant_availability(*, variant_ids: list[int]) -> dict[int, int]:
-    """Units that can still be sold of each variant over all active warehouses, in one
-    query (the same sum as inventory.services.variant_available, for many variants)."""
-    from django.db.models import F, Sum
+    """Units that can still be sold of each variant (inventory's own count: on hand, less
+    allocated and reserved units, over active warehouses)."""
+    from shopstack.inventory.selectors import variants_available
 
-    from shopstack.inventory.models import Stock
-
-    available = dict.fromkeys(variant_ids, 0)
-    rows = (
-        Stock.objects.filter(variant_id__in=variant_ids, warehouse__is_active=True)
-        .values("variant_id")
-        .annotate(units=Sum(F("quantity") - F("allocated")))
-        .values_list("variant_id", "units")
-    )
-    for variant_id, units in rows:
-        available[variant_id] = max(int(units or 0), 0)
-    return available
+    return variants_available(variant_ids=variant_ids)

@@ -29,7 +29,13 @@ def products_refresh(*, product_ids: Iterable[int]) -> int:
         .annotate(low=Min("price_amount"))
         .values("low")
     )
-    has_stock = Stock.objects.filter(variant__product=OuterRef("pk"), quantity__gt=F("allocated"))
+    # Reserved units are promised to shoppers paying right now: not for sale to others.
+    # (A reservation past its expiry still counts here until the expiry sweep frees it.)
+    has_stock = Stock.objects.filter(
+        variant__product=OuterRef("pk"),
+        warehouse__is_active=True,
+        quantity__gt=F("allocated") + F("reserved"),
+    )
     updated = 0
     # Chunked so a catalogue-wide refresh stays under SQLite's variable limit.
     for start in range(0, len(ids), 500):

@@ -8,6 +8,7 @@ from shopstack.catalog.selectors import (
     category_descendant_ids,
     product_list,
     product_version,
+    variant_availability,
 )
 from shopstack.catalog.services import products_change_price, variant_set_price
 from shopstack.core.errors import ValidationFailed
@@ -96,3 +97,18 @@ def test_versions_are_timezone_aware_on_every_database():
     assert catalog_stamp.tzinfo is not None
     assert catalog_stamp >= product_stamp
     assert abs((product_stamp - product.updated_at).total_seconds()) < 1e-3
+
+
+def test_reserved_units_are_not_for_sale_and_the_listing_flag_follows():
+    from shopstack.inventory.services import stock_release, stock_reserve
+
+    product = make_product(stock=2)
+    variant = product.variants.get()
+    stock_reserve(ref="checkout:a", lines=[(variant.pk, 2)])
+    product.refresh_from_db()
+    assert product.in_stock is False
+    assert variant_availability(variant_ids=[variant.pk]) == {variant.pk: 0}
+    stock_release(ref="checkout:a")
+    product.refresh_from_db()
+    assert product.in_stock is True
+    assert variant_availability(variant_ids=[variant.pk]) == {variant.pk: 2}
