@@ -92,3 +92,24 @@ def test_click_is_logged_then_redirects(client, shop) -> None:
     assert entry.clicked_product_id == shop["red"].pk
     assert entry.clicked_position == 2
     assert client.get("/search/click/", {"product": "nope"}).status_code == 404
+
+
+@pytest.fixture
+def admin_client(client):
+    from shopstack.accounts.tests.conftest import add_totp, make_user
+
+    staff = make_user("search-staff@example.com", is_staff=True, is_superuser=True)
+    add_totp(staff)  # staff without a second factor are sent to set one up
+    client.force_login(staff)
+    return client
+
+
+def test_admin_lists_top_and_zero_result_queries(admin_client, shop) -> None:
+    admin_client.get("/search/", {"q": "heart holder"})
+    admin_client.get("/search/", {"q": "zzqx"})
+    html = admin_client.get("/admin/search/searchquery/").content.decode()
+    assert "Top searches" in html
+    assert "heart holder" in html
+    assert "zzqx" in html
+    assert admin_client.get("/admin/search/synonym/add/").status_code == 200
+    assert admin_client.get("/admin/search/merchandisingrule/add/").status_code == 200
