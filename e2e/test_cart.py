@@ -82,6 +82,10 @@ def test_add_to_cart_works_without_javascript(browser, live_server, mug):
     try:
         page.goto(f"{live_server.url}/p/{mug.slug}/")
         assert page.locator("#mini-cart").inner_text().strip() == "Cart"
+        # The cached page's form asks by GET for a confirmation page that has a CSRF token.
+        page.click("#add-to-cart button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/cart/add/?*")
+        assert "to your cart?" in page.locator("main").inner_text()
         page.click("#add-to-cart button[type=submit]")
         page.wait_for_url(f"{live_server.url}/cart/")
         assert "Added 1" in page.locator(".messages").inner_text()

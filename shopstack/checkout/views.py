@@ -11,15 +11,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shopstack.checkout import selectors, services
 from shopstack.checkout.models import Cart
 from shopstack.checkout.web import remember_session_cart, session_cart
-from shopstack.core.errors import DomainError
+from shopstack.core.errors import DomainError, ValidationFailed
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -53,7 +54,11 @@ def cart_page(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def mini_cart(request: HttpRequest) -> HttpResponse:
-    """The header's cart link with the item count, loaded by htmx into cached pages."""
+    """The header's cart link with the item count, loaded by htmx into cached pages.
+
+    It also gives the visitor a CSRF cookie: the cached pages' htmx forms send it back
+    as a header (static/shopstack/csrf.js), having no token of their own."""
+    get_token(request)
     return _private(HttpResponse(_mini_cart(request, session_cart(request), oob=False)))
 
 
@@ -123,8 +128,10 @@ def _done(request: HttpRequest, cart: Cart | None, notice: str) -> HttpResponse:
 # Adding from a product page -----------------------------------------------------------
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cart_add(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _add_confirm(request)
     variant_id = request.POST.get("variant_id", "")
     quantity = request.POST.get("quantity", "")
     try:
@@ -141,6 +148,31 @@ def cart_add(request: HttpRequest) -> HttpResponse:
         return _with_mini_cart(request, _add_form(request, variant_id=line.variant_id, added=added), cart)
     messages.success(request, f"{added} to your cart.")
     return redirect("checkout:cart")
+
+
+def _add_confirm(request: HttpRequest) -> HttpResponse:
+    """The no-JavaScript path from a cached product page: its form asks by GET, and this
+    page repeats the choice in a POST form with the visitor's CSRF token. Changes nothing."""
+    variant_id = request.GET.get("variant_id", "")
+    quantity = request.GET.get("quantity", "1")
+    pk = _as_int(variant_id)
+    variant = selectors.variant_for_sale(variant_id=pk)
+    if variant is None:
+        return _add_refused(
+            request,
+            ValidationFailed("This product is not for sale.", fields={"variant_id": ["Choose a product."]}),
+            variant_id=variant_id,
+            quantity=quantity,
+        )
+    context = {
+        "product": variant.product,
+        "variants": selectors.product_variants(product_id=variant.product_id),
+        "selected": pk,
+        "quantity": quantity[:10],
+        "confirm": True,
+        "noindex": True,
+    }
+    return _private(render(request, "checkout/add.html", context))
 
 
 def _add_form(request: HttpRequest, *, variant_id: int | None, **extra: Any) -> str:

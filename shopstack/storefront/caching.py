@@ -12,12 +12,10 @@ and the full request path we derive both the ETag and the cache key, so:
 Cached pages must not depend on the user: they never read the session or the user, and
 the cached body is the same for everyone.
 
-Pages with a form (the product page's add-to-cart) need a CSRF token, which is per
-visitor. Their cached HTML holds `CSRF_PLACEHOLDER` instead, and every answer swaps in
-`get_token(request)`: one bytes replace. Those answers (and only those) carry the CSRF
-cookie and `Vary: Cookie`, and their ETag also names a digest of the visitor's CSRF
-secret, so a browser never revalidates into a body holding a token for an older cookie
-(Django rotates the secret at login).
+The product page's add-to-cart form carries no CSRF token in its HTML: without
+JavaScript it asks by GET for a small confirmation page that has one, and with htmx the
+POST takes the token from the CSRF cookie (static/shopstack/csrf.js), which the header's
+mini-cart request sets. So even pages with a form stay one body for every visitor.
 """
 
 from __future__ import annotations
@@ -31,16 +29,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import cache as page_cache
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 
 # Bump to drop every cached page and ETag when the cached value's shape changes.
 CACHE_FORMAT = 1
-# Stands for the CSRF token in cached HTML (see the module docstring). Not a secret.
-CSRF_PLACEHOLDER = "csrf-token-placeholder-5b1d9e"
-# Kinds of page whose HTML carries a form, hence CSRF_PLACEHOLDER.
-FORM_PAGES = frozenset({"product"})
 _SHOPSTACK = Path(__file__).resolve().parent.parent
 
 
@@ -110,11 +103,6 @@ def cached_page(
     last_modified = aware(last_modified)
     fingerprint = _page_fingerprint(request, page, version, variant)
     etag = f'"{fingerprint}"'
-    token = None
-    if page in FORM_PAGES:
-        token = get_token(request)  # creates the visitor's CSRF secret if there is none yet
-        etag = f'"{fingerprint}-{_csrf_digest(request)}"'
-        varies = (*varies, "Cookie")
     if _is_conditional(request):
         headers_only = HttpResponse()
         _stamp(headers_only, etag, last_modified, varies)
@@ -140,16 +128,8 @@ def cached_page(
             return response
         page_cache.set(key, (response.content, response["Content-Type"]), settings.PAGE_CACHE_SECONDS)
         response.headers["X-Page-Cache"] = "miss"
-    if token is not None:
-        response.content = response.content.replace(CSRF_PLACEHOLDER.encode(), token.encode())
     _stamp(response, etag, last_modified, varies)
     return response
-
-
-def _csrf_digest(request: HttpRequest) -> str:
-    """A short digest of the visitor's CSRF secret (set by get_token), for the ETag only."""
-    secret = request.META.get("CSRF_COOKIE", "")
-    return hashlib.sha256(f"{release_token()}|csrf|{secret}".encode()).hexdigest()[:12]
 
 
 def aware(stamp: datetime | None) -> datetime | None:
