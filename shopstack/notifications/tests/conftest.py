@@ -1,0 +1,1 @@
+from shopstack.testing.smtp import smtp_server  # noqa: F401 (fixture)
