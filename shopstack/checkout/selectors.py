@@ -6,15 +6,17 @@ copy kept in the cart. Taxes, shipping and vouchers belong to pricing and checko
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Sum
 
 from shopstack.catalog.models import ProductVariant
-from shopstack.checkout.models import Cart, CartLine
+from shopstack.checkout.models import Cart, CartLine, Checkout
+from shopstack.core.errors import NotFound
 from shopstack.core.money import quantize
-from shopstack.inventory.selectors import variants_available
+from shopstack.inventory.selectors import reservations_active, variants_available
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,9 @@ def cart_summary(cart: Cart | None, *, currency: str = "GBP") -> CartSummary:
     )
     # Inventory owns the rule (active warehouses, allocations, reservations); one bulk read.
     stock = variants_available(variant_ids=[line.variant_id for line in rows]) if rows else {}
+    for variant_id, units in _held_for_cart(cart).items() if rows else ():
+        # Units the cart's own checkout holds are still this shopper's to buy.
+        stock[variant_id] = stock.get(variant_id, 0) + units
     for line in rows:
         variant = line.variant
         product = variant.product
@@ -110,6 +115,15 @@ def cart_summary(cart: Cart | None, *, currency: str = "GBP") -> CartSummary:
     )
 
 
+def _held_for_cart(cart: Cart) -> dict[int, int]:
+    held: dict[int, int] = {}
+    checkout = Checkout.objects.filter(cart=cart, status=Checkout.Status.OPEN).only("token").first()
+    if checkout is not None:
+        for reservation in reservations_active(ref=checkout.reservation_ref):
+            held[reservation.variant_id] = held.get(reservation.variant_id, 0) + reservation.quantity
+    return held
+
+
 def cart_item_count(cart: Cart | None) -> int:
     """Units in the cart, for the mini-cart: one aggregate query, none without a cart."""
     if cart is None:
@@ -130,3 +144,42 @@ def variant_for_sale(*, variant_id: int | None) -> ProductVariant | None:
 
 def product_variants(*, product_id: int) -> list[ProductVariant]:
     return list(ProductVariant.objects.filter(product_id=product_id))
+
+
+def checkout_token_parse(token: object) -> uuid.UUID | None:
+    """A checkout token from a URL, a form or a header, or None if it is not one."""
+    try:
+        return uuid.UUID(str(token))
+    except ValueError:
+        return None
+
+
+def checkout_for(
+    *, token: object, customer_id: int | None = None, cart_uuid: uuid.UUID | None = None
+) -> Checkout:
+    """The checkout behind `token`, if it belongs to the caller: a signed-in customer's
+    own checkout, or a guest checkout of the guest cart whose token the caller holds
+    (whatever the cart's status, so a placed checkout stays readable to its buyer).
+    Anything else, including a well-formed token of someone else's, is NotFound."""
+    found = checkout_token_parse(token)
+    checkout = None
+    if found is not None and customer_id is not None:
+        checkout = (
+            Checkout.objects.select_related("cart").filter(token=found, customer_id=customer_id).first()
+        )
+    elif found is not None and cart_uuid is not None:
+        checkout = (
+            Checkout.objects.select_related("cart")
+            .filter(token=found, customer__isnull=True, cart__token=cart_uuid, cart__customer__isnull=True)
+            .first()
+        )
+    if checkout is None:
+        raise NotFound("No such checkout.", code="checkout_not_found")
+    return checkout
+
+
+def checkout_open_for_cart(*, cart: Cart | None) -> Checkout | None:
+    """The checkout under way for a cart, if any."""
+    if cart is None:
+        return None
+    return Checkout.objects.filter(cart=cart, status=Checkout.Status.OPEN).first()

@@ -1,0 +1,68 @@
+"""Checkout context rules: carts (what may go in them) and checkouts (from a cart to an
+order). The same public names as ever, from `shopstack.checkout.services`."""
+
+from shopstack.checkout.services.cart import (
+    MAX_ID,
+    MAX_QUANTITY,
+    NOT_FOR_SALE,
+    TOKEN_SALT,
+    cart_add,
+    cart_clear,
+    cart_for,
+    cart_merge,
+    cart_remove,
+    cart_set_quantity,
+    cart_token_sign,
+    cart_token_unsign,
+)
+from shopstack.checkout.services.checkout import (
+    checkout_payment_url,
+    checkout_remove_voucher,
+    checkout_restart,
+    checkout_set_address,
+    checkout_set_contact,
+    checkout_set_payment_token,
+    checkout_set_shipping,
+    checkout_set_voucher,
+    checkout_start,
+)
+from shopstack.checkout.services.placing import (
+    CheckoutLine,
+    CheckoutSummary,
+    Placement,
+    checkout_draft,
+    checkout_place,
+    checkout_placement,
+    checkout_summary,
+)
+
+__all__ = [
+    "MAX_ID",
+    "MAX_QUANTITY",
+    "NOT_FOR_SALE",
+    "TOKEN_SALT",
+    "CheckoutLine",
+    "CheckoutSummary",
+    "Placement",
+    "cart_add",
+    "cart_clear",
+    "cart_for",
+    "cart_merge",
+    "cart_remove",
+    "cart_set_quantity",
+    "cart_token_sign",
+    "cart_token_unsign",
+    "checkout_draft",
+    "checkout_payment_url",
+    "checkout_place",
+    "checkout_placement",
+    "checkout_remove_voucher",
+    "checkout_restart",
+    "checkout_set_address",
+    "checkout_set_contact",
+    "checkout_set_payment_token",
+    "checkout_set_shipping",
+    "checkout_set_voucher",
+    "checkout_start",
+    "checkout_summary",
+]
