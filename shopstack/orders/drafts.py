@@ -62,6 +62,9 @@ class OrderDraft:
     voucher_code: str | None = None
     source: str = "shop"  # shop | api
     weight_grams: int = 0
+    # Where the gateway sends the customer back after a 3-D Secure challenge (the checkout's
+    # page for the order); not part of what makes two placements the same.
+    payment_return_url: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def fingerprint_data(self) -> dict[str, Any]:
