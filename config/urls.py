@@ -8,8 +8,11 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("account/", include("shopstack.accounts.urls")),
+    # /account/orders/... and /orders/lookup/: before the storefront's catch-all routes.
+    path("", include("shopstack.orders.urls")),
     path("api/", include("shopstack.api.urls")),
     path("cart/", include("shopstack.checkout.urls")),
+    path("checkout/", include("shopstack.checkout.steps_urls")),
     path("payments/", include("shopstack.payments.urls")),
     path("", include("shopstack.storefront.urls")),
 ]

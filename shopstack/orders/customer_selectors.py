@@ -44,6 +44,21 @@ CUSTOMER_EVENTS: dict[str, str] = {
     "return_replaced": "Replacement sent",
 }
 
+# Statuses in the customer's words (the staff labels say what the workflow is doing).
+CUSTOMER_STATUSES: dict[str, str] = {
+    "completed": "Completed",
+    "placed": "Received",
+    "authorizing": "Processing payment",
+    "action_required": "Waiting for you to confirm the payment",
+    "confirmed": "Confirmed",
+    "paid": "Paid",
+    "partially_shipped": "Partly shipped",
+    "shipped": "Shipped",
+    "delivered": "Delivered",
+    "cancelled": "Cancelled",
+    "refunded": "Refunded",
+}
+
 NOT_FOUND_MESSAGE = "No order with that number in your account."
 
 
@@ -194,6 +209,10 @@ def order_for_access(*, number: str, user: Any, granted: list[str] | None) -> Or
     raise NotFound(NOT_FOUND_MESSAGE, fields={"number": ["No such order."]})
 
 
+def status_label(status: str) -> str:
+    return CUSTOMER_STATUSES.get(status) or status.replace("_", " ").capitalize()
+
+
 def order_by_id(*, order_id: int) -> Order | None:
     return Order.objects.filter(pk=order_id).first()
 
@@ -216,7 +235,7 @@ def order_view(*, order: Order) -> OrderView:
         number=order.number,
         kind=order.kind,
         status=order.status,
-        status_label=order.get_status_display(),
+        status_label=status_label(order.status),
         placed_at=order.placed_at,
         email=order.email,
         currency=order.currency,

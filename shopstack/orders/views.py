@@ -1,0 +1,130 @@
+"""The customer's pages for orders: history, one order, and the guest lookup.
+
+Thin: parse, call a selector or service, render. Who may see an order is decided by the
+customer selectors (the owner, or a session that proved number + email); anyone else
+gets the same 404 whether or not the number exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from shopstack.core.errors import NotFound
+from shopstack.orders import customer_selectors
+from shopstack.orders.models import Order
+
+PAGE_SIZE = 20
+SESSION_KEY = "orders_granted"
+SESSION_MAX_GRANTS = 20
+# Lookups per client IP per window: enough for typos, too few to guess numbers with.
+LOOKUP_LIMIT = 10
+LOOKUP_WINDOW_SECONDS = 15 * 60
+LOOKUP_FAILED = "We could not find an order with that number and email address. Check both and try again."
+
+
+class LookupForm(forms.Form):
+    number = forms.CharField(label="Order number", max_length=32, strip=True)
+    email = forms.EmailField(label="Email address used for the order", max_length=254)
+
+
+def _render_order(request: HttpRequest, order: Order, *, guest: bool) -> HttpResponse:
+    view = customer_selectors.order_view(order=order)
+    response = render(request, "orders/detail.html", {"order": view, "guest": guest, "noindex": True})
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@never_cache
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(customer_selectors.customer_orders(user=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    orders = list(page.object_list)
+    for order in orders:
+        order.status_label = customer_selectors.status_label(order.status)  # type: ignore[attr-defined]
+    return render(request, "orders/list.html", {"page": page, "orders": orders, "noindex": True})
+
+
+@never_cache
+@login_required
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    try:
+        order = customer_selectors.customer_order(user=request.user, number=number)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    return _render_order(request, order, guest=False)
+
+
+@never_cache
+def guest_order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    """An order this session proved it may see (lookup), or the signed-in owner's."""
+    user = request.user if request.user.is_authenticated else None
+    try:
+        order = customer_selectors.order_for_access(
+            number=number, user=user, granted=request.session.get(SESSION_KEY, [])
+        )
+    except NotFound as error:
+        raise Http404(error.message) from error
+    return _render_order(request, order, guest=True)
+
+
+def _client_ip(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: a forwarded-for header is the client's to forge. Behind a proxy,
+    # the proxy sets REMOTE_ADDR (e.g. granian/nginx real-ip), not this view.
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _lookup_allowed(request: HttpRequest) -> bool:
+    """Count this lookup against the client's IP; False once over the limit."""
+    key = f"orders:lookup:{_client_ip(request)}"
+    cache.add(key, 0, timeout=LOOKUP_WINDOW_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=LOOKUP_WINDOW_SECONDS)
+        count = 1
+    return count <= LOOKUP_LIMIT
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def order_lookup(request: HttpRequest) -> HttpResponse:
+    """Number + email -> the order page. One message for a wrong number and a wrong email."""
+    status = 200
+    if request.method == "POST":
+        form = LookupForm(request.POST)
+        if not _lookup_allowed(request):
+            form.is_valid()
+            form.add_error(None, "Too many attempts from your connection. Please wait a few minutes.")
+            status = 429
+        elif form.is_valid():
+            order = customer_selectors.order_lookup(
+                number=form.cleaned_data["number"], email=form.cleaned_data["email"]
+            )
+            if order is not None:
+                granted = [n for n in request.session.get(SESSION_KEY, []) if n != order.number]
+                request.session[SESSION_KEY] = [*granted, order.number][-SESSION_MAX_GRANTS:]
+                # A new session key: access is not tied to a session id seen before the proof.
+                request.session.cycle_key()
+                return redirect("orders:guest_detail", number=order.number)
+            form.add_error(None, LOOKUP_FAILED)
+            status = 404
+        else:
+            status = 422
+    else:
+        form = LookupForm(initial={"number": request.GET.get("number", "")[:32]})
+    context: dict[str, Any] = {"form": form, "noindex": True}
+    response = render(request, "orders/lookup.html", context, status=status)
+    if status == 429:
+        response["Retry-After"] = str(LOOKUP_WINDOW_SECONDS)
+    return response
