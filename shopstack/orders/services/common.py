@@ -93,3 +93,21 @@ def order_touch(order: Order, **changes: Any) -> Order:
     order.progress_at = timezone.now()
     order.save(update_fields=[*changes, "progress_at", "updated_at"])
     return order
+
+
+def order_pending_step(order: Order) -> str:
+    """Staff work waiting for a worker when no other step is due: refunds, then labels."""
+    if order.refunds.filter(status="pending").exists():
+        return "refund"
+    if order.shipments.filter(status="picking").exists():
+        return "ship"
+    return ""
+
+
+def order_request_step(order: Order, step: str) -> None:
+    """Ask for `step` on a locked order: it becomes the next step unless another is due,
+    which then runs first (`order_pending_step` finds this work after it)."""
+    if order.next_step in {"", step}:
+        order_kick(order, step)
+    else:
+        order_touch(order)
