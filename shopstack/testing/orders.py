@@ -98,5 +98,8 @@ ORDER_APPS = [
     "shopstack.shipping",
     "shopstack.payments",
     "shopstack.orders",
+    "shopstack.checkout",
+    "shopstack.notifications",  # reacts to order events (emails)
+    "shopstack.storefront",  # template tags of those emails
     "django_tasks_db",
 ]

@@ -328,6 +328,7 @@ def return_refund(
 ) -> OrderRefund:
     """Refund a received return: by default each line's paid price per unit x units
     returned; a worker sends it (ReturnRefunded when the gateway confirms)."""
+    rma = ReturnRequest.objects.select_related("order").get(pk=rma.pk)
     if rma.status != ReturnRequest.Status.RECEIVED:
         raise Conflict("Receive the return first.", code="return_state", fields={"status": [rma.status]})
     lines = []
