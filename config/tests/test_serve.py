@@ -1,5 +1,5 @@
-"""scripts/serve, as `make demo` runs it: the web server and the task worker come up
-together and one Ctrl-C stops both, leaving no process behind."""
+"""scripts/serve, as `make demo` runs it: the web server, the task worker and the scheduler
+come up together and one Ctrl-C stops all three, leaving no process behind."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def serve_env(tmp_path):
     return env
 
 
-def test_one_ctrl_c_stops_web_server_and_task_worker(serve_env):
+def test_one_ctrl_c_stops_web_server_task_worker_and_scheduler(serve_env):
     # A terminal's Ctrl-C is a SIGINT to the foreground process group; the script leads one
     # here. SIGINT is restored to its default, as an interactive shell would leave it.
     proc = subprocess.Popen(
@@ -84,6 +84,7 @@ def test_one_ctrl_c_stops_web_server_and_task_worker(serve_env):
         running = " ".join(Path(f"/proc/{pid}/cmdline").read_text() for pid in session_pids(proc.pid))
         assert "granian" in running
         assert "db_worker" in running
+        assert "scheduler" in running
 
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=30)
