@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Q
@@ -34,12 +33,10 @@ from shopstack.checkout.services.checkout import (
 )
 from shopstack.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from shopstack.orders.drafts import DraftAddress, DraftLine, OrderDraft
+from shopstack.orders.models import Order
+from shopstack.orders.services import order_place
 from shopstack.pricing.services import LineInput, PricedCart, price_cart, voucher_check
 from shopstack.shipping.selectors import Quote
-
-if TYPE_CHECKING:
-    from shopstack.orders.models import Order
-
 
 # The summary -------------------------------------------------------------------------------------
 
@@ -174,7 +171,9 @@ def _draft_address(data: dict[str, str]) -> DraftAddress:
     return DraftAddress(**{name: data.get(name, "") for name in ADDRESS_FIELDS})
 
 
-def checkout_draft(*, checkout: Checkout, payment_token: str, source: str = "shop") -> OrderDraft:
+def checkout_draft(
+    *, checkout: Checkout, payment_token: str, source: str = "shop", payment_return_url: str = ""
+) -> OrderDraft:
     """The order to place, every amount from the server: refused (ValidationFailed or
     Conflict with field messages) until the checkout has an email, an address, a shipping
     method that applies, a voucher (if any) that still applies and a cart that can be
@@ -241,6 +240,7 @@ def checkout_draft(*, checkout: Checkout, payment_token: str, source: str = "sho
         voucher_code=priced.voucher_code,
         source=source,
         weight_grams=summary.weight_grams,
+        payment_return_url=payment_return_url,
     )
 
 
@@ -251,8 +251,6 @@ class Placement:
 
 
 def _order_by_number(number: str) -> Order:
-    from shopstack.orders.models import Order
-
     order = Order.objects.filter(number=number).first()
     if order is None:
         raise NotFound("No such order.")
@@ -260,7 +258,12 @@ def _order_by_number(number: str) -> Order:
 
 
 def checkout_placement(
-    *, checkout: Checkout, payment_token: str, idempotency_key: str, source: str = "shop"
+    *,
+    checkout: Checkout,
+    payment_token: str,
+    idempotency_key: str,
+    source: str = "shop",
+    payment_return_url: str = "",
 ) -> Placement:
     """Place the order once per idempotency key: renew the stock reservation for the cart
     as it is now, build the draft on the server and hand it to `order_place`; then mark
@@ -269,8 +272,6 @@ def checkout_placement(
     A repeat with the same key returns the same order (created False). Another key for a
     checkout that is placed, or being placed, is refused (Conflict); the same key already
     used for a different order is refused by orders (Conflict "idempotency_key_reused")."""
-    from shopstack.orders.services import order_place  # the order engine; orders never imports checkout
-
     key = _clean_key(idempotency_key)
     token = _clean_payment_token(payment_token)
     claimed = (
@@ -300,7 +301,9 @@ def checkout_placement(
         lines = _cart_lines(checkout.cart, checkout)
         _refuse_problems(lines)
         _reserve(checkout, lines)
-        draft = checkout_draft(checkout=checkout, payment_token=token, source=source)
+        draft = checkout_draft(
+            checkout=checkout, payment_token=token, source=source, payment_return_url=payment_return_url
+        )
         order = order_place(draft=draft, idempotency_key=key)
     except DomainError:
         # Nothing was placed: free the checkout for a corrected attempt.
@@ -328,9 +331,18 @@ def checkout_placement(
 
 
 def checkout_place(
-    *, checkout: Checkout, payment_token: str, idempotency_key: str, source: str = "shop"
+    *,
+    checkout: Checkout,
+    payment_token: str,
+    idempotency_key: str,
+    source: str = "shop",
+    payment_return_url: str = "",
 ) -> Order:
     """Place the order (see `checkout_placement`); the same key returns the same order."""
     return checkout_placement(
-        checkout=checkout, payment_token=payment_token, idempotency_key=idempotency_key, source=source
+        checkout=checkout,
+        payment_token=payment_token,
+        idempotency_key=idempotency_key,
+        source=source,
+        payment_return_url=payment_return_url,
     ).order
