@@ -239,6 +239,10 @@ TEST_GATEWAY = {
     # How long the "times out" test card holds back its answer (longer than the client waits).
     "SLOW_SECONDS": float(env_str("TEST_GATEWAY_SLOW_SECONDS", "30")),
 }
+# Orders: capture the payment as soon as it is authorized (otherwise staff capture it,
+# e.g. when the goods ship).
+ORDERS_AUTO_CAPTURE = env_bool("ORDERS_AUTO_CAPTURE", False)
+
 PAYMENT_GATEWAY = {
     "BACKEND": env_str("PAYMENT_GATEWAY_BACKEND", "shopstack.payments.backends.testgateway.LocalTestGateway"),
     "OPTIONS": {
