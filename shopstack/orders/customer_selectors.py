@@ -72,6 +72,7 @@ class LineView:
     total: Decimal
     quantity_shipped: int
     quantity_returned: int
+    returnable: int = 0  # shipped units not already in a (not rejected) return
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,10 @@ class OrderView:
     def item_count(self) -> int:
         return sum(line.quantity for line in self.lines)
 
+    @property
+    def can_request_return(self) -> bool:
+        return any(line.returnable > 0 for line in self.lines)
+
 
 # Finding orders --------------------------------------------------------------------------
 
@@ -228,6 +233,7 @@ def order_view(*, order: Order) -> OrderView:
     """Everything the customer may see of one order (a handful of queries)."""
     lines = list(order.lines.all().order_by("pk"))
     names = {line.pk: line.product_name for line in lines}
+    held = _units_in_returns(order)
     charges = list(order.charges.all().order_by("pk"))
     shipping = sum((c.amount for c in charges if c.code.lower().startswith("ship")), Decimal(0))
     return OrderView(
@@ -251,6 +257,7 @@ def order_view(*, order: Order) -> OrderView:
                 total=line.total_amount,
                 quantity_shipped=getattr(line, "quantity_shipped", 0),
                 quantity_returned=getattr(line, "quantity_returned", 0),
+                returnable=max(0, getattr(line, "quantity_shipped", 0) - held.get(line.pk, 0)),
             )
             for line in lines
         ],
@@ -268,6 +275,19 @@ def order_view(*, order: Order) -> OrderView:
         returns=_returns(order, names),
         events=_events(order),
     )
+
+
+def _units_in_returns(order: Order) -> dict[int, int]:
+    returns = _related(order, "returns")
+    if returns is None:
+        return {}
+    rows = (
+        returns.exclude(status="rejected")
+        .values("lines__line_id")
+        .annotate(units=Sum("lines__quantity"))
+        .values_list("lines__line_id", "units")
+    )
+    return {line_id: units or 0 for line_id, units in rows if line_id is not None}
 
 
 def _related(order: Order, name: str) -> QuerySet[Any] | None:

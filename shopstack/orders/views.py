@@ -10,16 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from shopstack.core.errors import NotFound
-from shopstack.orders import customer_selectors
+from shopstack.core.errors import NotFound, ValidationFailed
+from shopstack.orders import customer_selectors, services
 from shopstack.orders.models import Order
 
 PAGE_SIZE = 20
@@ -36,9 +37,23 @@ class LookupForm(forms.Form):
     email = forms.EmailField(label="Email address used for the order", max_length=254)
 
 
-def _render_order(request: HttpRequest, order: Order, *, guest: bool) -> HttpResponse:
+def _render_order(
+    request: HttpRequest,
+    order: Order,
+    *,
+    guest: bool,
+    return_error: ValidationFailed | None = None,
+    status: int = 200,
+) -> HttpResponse:
     view = customer_selectors.order_view(order=order)
-    response = render(request, "orders/detail.html", {"order": view, "guest": guest, "noindex": True})
+    context = {
+        "order": view,
+        "guest": guest,
+        "noindex": True,
+        "return_error": return_error,
+        "return_values": request.POST if return_error else {},
+    }
+    response = render(request, "orders/detail.html", context, status=status)
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -128,3 +143,58 @@ def order_lookup(request: HttpRequest) -> HttpResponse:
     if status == 429:
         response["Retry-After"] = str(LOOKUP_WINDOW_SECONDS)
     return response
+
+
+def _return_lines(request: HttpRequest, order: Order) -> list[tuple[int, int]]:
+    """The form's `qty_<line id>` fields as [(line id, quantity)] for quantities above zero."""
+    lines, problems = [], {}
+    for line_id in order.lines.values_list("pk", flat=True):
+        raw = request.POST.get(f"qty_{line_id}", "").strip() or "0"
+        if not raw.isdigit() or len(raw) > 4:
+            problems[f"qty_{line_id}"] = ["Enter a whole number of units, 0 or more."]
+        elif int(raw) > 0:
+            lines.append((line_id, int(raw)))
+    if problems:
+        raise ValidationFailed("Some quantities are not valid.", fields=problems)
+    if not lines:
+        raise ValidationFailed("Choose at least one item to return.", fields={"lines": ["Choose an item."]})
+    return lines
+
+
+def _request_return(request: HttpRequest, order: Order, *, guest: bool) -> HttpResponse:
+    try:
+        rma = services.return_request(
+            order=order,
+            lines=_return_lines(request, order),
+            reason=request.POST.get("reason", "")[:500],
+            actor_id=request.user.pk if request.user.is_authenticated else None,
+        )
+    except ValidationFailed as error:
+        return _render_order(request, order, guest=guest, return_error=error, status=422)
+    messages.success(request, f"Return {rma.number} requested. We will email you when it is approved.")
+    target = "orders:guest_detail" if guest else "orders:detail"
+    return redirect(target, number=order.number)
+
+
+@login_required
+@require_POST
+def return_create(request: HttpRequest, number: str) -> HttpResponse:
+    """The signed-in owner asks to send back shipped units."""
+    try:
+        order = customer_selectors.customer_order(user=request.user, number=number)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    return _request_return(request, order, guest=False)
+
+
+@require_POST
+def guest_return_create(request: HttpRequest, number: str) -> HttpResponse:
+    """The same for a session that proved number + email through the lookup."""
+    user = request.user if request.user.is_authenticated else None
+    try:
+        order = customer_selectors.order_for_access(
+            number=number, user=user, granted=request.session.get(SESSION_KEY, [])
+        )
+    except NotFound as error:
+        raise Http404(error.message) from error
+    return _request_return(request, order, guest=True)

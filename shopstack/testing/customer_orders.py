@@ -124,6 +124,8 @@ def ship(order: Order, *, tracking_number: str = "TRK123456GB") -> Shipment:
     )
     for line in order.lines.all():
         ShipmentLine.objects.create(shipment=shipment, line=line, quantity=line.quantity)
+        line.quantity_shipped = line.quantity
+        line.save(update_fields=["quantity_shipped"])
     return shipment
 
 

@@ -215,3 +215,88 @@ def test_lookup_form_prefills_the_number_from_the_email_link(client):
     response = client.get(f"{LOOKUP}?number=SS-ABC")
     assert response.status_code == 200
     assert 'value="SS-ABC"' in response.content.decode()
+
+
+# Returns -----------------------------------------------------------------------------------
+
+
+def return_form(order, **quantities):
+    lines = {line.product_name: line.pk for line in order.lines.all()}
+    return {f"qty_{lines[name]}": str(q) for name, q in quantities.items()}
+
+
+def test_owner_requests_a_return_of_shipped_units(client, ann):
+    order = make_order(customer=ann, status="shipped")
+    ship(order)
+    page = client.get(f"/account/orders/{order.number}/").content.decode()
+    assert "Request a return" in page
+    data = {**return_form(order, **{"Red mug": 1}), "reason": "Arrived chipped"}
+    response = client.post(f"/account/orders/{order.number}/return/", data)
+    assert response.status_code == 302
+    assert response["Location"] == f"/account/orders/{order.number}/"
+    rma = ReturnRequest.objects.get(order=order)
+    assert (rma.status, rma.reason) == ("requested", "Arrived chipped")
+    assert [(rl.line.product_name, rl.quantity) for rl in rma.lines.all()] == [("Red mug", 1)]
+    after = client.get(response["Location"]).content.decode()
+    assert f"Return {rma.number} requested" in after
+    assert "Return requested" in after  # in the public history
+
+
+@pytest.mark.parametrize(
+    ("quantities", "reason", "message"),
+    [
+        ({"Red mug": 3}, "Too many", "at most 2"),
+        ({"Red mug": -1}, "Negative", "whole number"),
+        ({"Red mug": "1.5"}, "Fraction", "whole number"),
+        ({}, "Nothing chosen", "Choose at least one item"),
+        ({"Red mug": 1}, "", "Say why"),
+    ],
+)
+def test_bad_return_requests_are_refused_and_change_nothing(client, ann, quantities, reason, message):
+    order = make_order(customer=ann, status="shipped")
+    ship(order)
+    data = {**return_form(order, **quantities), "reason": reason}
+    response = client.post(f"/account/orders/{order.number}/return/", data)
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert ReturnRequest.objects.count() == 0
+
+
+def test_no_return_form_before_shipping_and_no_return_of_unshipped_units(client, ann):
+    order = make_order(customer=ann)
+    assert "Request a return" not in client.get(f"/account/orders/{order.number}/").content.decode()
+    data = {**return_form(order, **{"Red mug": 1}), "reason": "Changed my mind"}
+    assert client.post(f"/account/orders/{order.number}/return/", data).status_code == 422
+    assert ReturnRequest.objects.count() == 0
+
+
+def test_nobody_requests_a_return_on_another_customers_order(client, ann):
+    bobs = make_order(customer=make_customer("bob@example.com"), status="shipped")
+    ship(bobs)
+    data = {**return_form(bobs, **{"Red mug": 1}), "reason": "Mine now"}
+    assert client.post(f"/account/orders/{bobs.number}/return/", data).status_code == 404
+    assert client.post(f"/orders/{bobs.number}/return/", data).status_code == 404
+    assert Client().post(f"/orders/{bobs.number}/return/", data).status_code == 404
+    assert ReturnRequest.objects.count() == 0
+
+
+def test_guest_requests_a_return_after_the_lookup(client):
+    order = make_order(email="guest@example.com", status="shipped")
+    ship(order)
+    data = {**return_form(order, Teapot=1), "reason": "Wrong colour"}
+    assert client.post(f"/orders/{order.number}/return/", data).status_code == 404
+    assert lookup(client, order.number, "guest@example.com").status_code == 302
+    response = client.post(f"/orders/{order.number}/return/", data)
+    assert response.status_code == 302
+    assert response["Location"] == f"/orders/{order.number}/"
+    assert ReturnRequest.objects.get(order=order).reason == "Wrong colour"
+
+
+def test_return_form_needs_csrf(ann):
+    order = make_order(customer=ann, status="shipped")
+    ship(order)
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(ann)
+    data = {**return_form(order, **{"Red mug": 1}), "reason": "Chipped"}
+    assert strict.post(f"/account/orders/{order.number}/return/", data).status_code == 403
+    assert ReturnRequest.objects.count() == 0
