@@ -10,6 +10,7 @@ from shopstack.api.cart import router as cart_router
 from shopstack.api.catalog import router as catalog_router
 from shopstack.api.checkout import router as checkout_router
 from shopstack.api.errors import install_error_handlers
+from shopstack.api.orders import router as orders_router
 from shopstack.api.schemas import ErrorOut, MeOut
 from shopstack.api.search import router as search_router
 from shopstack.api.throttling import client_throttles
@@ -42,6 +43,7 @@ install_error_handlers(api)
 api.add_router("", catalog_router)
 api.add_router("", search_router)
 api.add_router("", cart_router)
+api.add_router("", orders_router)
 api.add_router("", checkout_router)
 
 
