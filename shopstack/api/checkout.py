@@ -391,6 +391,7 @@ def checkout_voucher(
 def checkout_voucher_remove(
     request: HttpRequest, response: HttpResponse, token: str, cart_token: str | None = CartToken
 ) -> Status[dict[str, Any]]:
+    """Take the voucher off; the totals are priced again without it."""
     checkout = _checkout(request, token, cart_token, write=True)
     services.checkout_remove_voucher(checkout=checkout)
     return _answer(response, checkout)
