@@ -80,7 +80,9 @@ def message_context(*, log: NotificationLog) -> dict[str, Any]:
         "tracking_number": str(data.get("tracking_number") or ""),
         "tracking_url": str(data.get("tracking_url") or ""),
         "amount": _money(data.get("amount")),
-        "reason": str(data.get("reason") or data.get("cancel_reason") or ""),
+        "reason": str(
+            data.get("reason") or data.get("cancel_reason") or data.get("failure_code") or ""
+        ).replace("_", " "),
         "return_number": str(data.get("return_number") or data.get("rma") or ""),
         "event": log.event_name,
         "data": data,

@@ -114,8 +114,8 @@ def test_action_required_email_links_to_finish_paying(smtp_server):
 @pytest.mark.parametrize(
     ("name", "payload", "subject", "phrase"),
     [
-        ("OrderPaymentFailed", {"reason": "card_declined"}, "did not go through", "card_declined"),
-        ("OrderCancelled", {"reason": "customer asked"}, "has been cancelled", "customer asked"),
+        ("OrderPaymentFailed", {"failure_code": "card_declined"}, "did not go through", "card declined"),
+        ("OrderCancelled", {"reason": "customer_asked"}, "has been cancelled", "customer asked"),
         ("OrderRefunded", {"amount": "7.50"}, "Refund for order", "£7.50"),
         ("ReturnRequested", {"return_number": "R-1"}, "return request", "R-1"),
         ("ReturnApproved", {"return_number": "R-1"}, "is approved", "R-1"),
@@ -242,3 +242,11 @@ def test_an_order_deleted_before_sending_fails_for_good(smtp_server):
     assert (log.status, log.next_attempt_at) == ("failed", None)
     assert "does not exist" in log.error
     assert smtp_server.messages == []
+
+
+def test_the_retry_sweep_is_registered_with_the_scheduler():
+    from shopstack.core.periodic import periodic_all
+
+    [sweep] = [p for p in periodic_all() if p.name == "notifications.retry_due"]
+    assert sweep.task is notification_retry_due
+    assert 0 < sweep.interval_seconds <= 300
