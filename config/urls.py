@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("shopstack.orders.urls")),
     path("api/", include("shopstack.api.urls")),
     path("cart/", include("shopstack.checkout.urls")),
+    path("checkout/", include("shopstack.checkout.steps_urls")),
     path("payments/", include("shopstack.payments.urls")),
     path("", include("shopstack.storefront.urls")),
 ]
