@@ -1,0 +1,1 @@
+from shopstack.testing.payments import live_gateway  # noqa: F401 (fixture)
