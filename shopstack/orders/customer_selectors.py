@@ -234,6 +234,7 @@ def order_view(*, order: Order) -> OrderView:
     lines = list(order.lines.all().order_by("pk"))
     names = {line.pk: line.product_name for line in lines}
     held = _units_in_returns(order)
+    addresses = _addresses(order)
     charges = list(order.charges.all().order_by("pk"))
     shipping = sum((c.amount for c in charges if c.code.lower().startswith("ship")), Decimal(0))
     return OrderView(
@@ -269,8 +270,8 @@ def order_view(*, order: Order) -> OrderView:
         tax=getattr(order, "tax_amount", Decimal(0)),
         total=order.total_amount,
         refunded=getattr(order, "refunded_amount", Decimal(0)),
-        shipping_address=_address(order, "shipping"),
-        billing_address=_address(order, "billing"),
+        shipping_address=addresses.get("shipping"),
+        billing_address=addresses.get("billing"),
         shipments=_shipments(order, names),
         returns=_returns(order, names),
         events=_events(order),
@@ -296,14 +297,17 @@ def _related(order: Order, name: str) -> QuerySet[Any] | None:
     return manager.all() if manager is not None else None
 
 
-def _address(order: Order, kind: str) -> AddressView | None:
+def _addresses(order: Order) -> dict[str, AddressView]:
+    """The order's addresses by kind (shipping, billing), in one query."""
     addresses = _related(order, "addresses")
-    found = addresses.filter(kind=kind).first() if addresses is not None else None
-    if found is None:
-        return None
-    return AddressView(
-        **{field: getattr(found, field, "") or "" for field in AddressView.__dataclass_fields__}
-    )
+    if addresses is None:
+        return {}
+    return {
+        found.kind: AddressView(
+            **{field: getattr(found, field, "") or "" for field in AddressView.__dataclass_fields__}
+        )
+        for found in addresses
+    }
 
 
 def _shipments(order: Order, names: dict[int, str]) -> list[ShipmentView]:

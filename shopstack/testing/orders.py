@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import os
 import secrets
-from collections.abc import Sequence
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from shopstack.catalog.models import ProductVariant
 from shopstack.inventory.services import stock_reserve
@@ -14,6 +20,7 @@ from shopstack.pricing.calculation import LineInput
 from shopstack.pricing.services import price_cart, voucher_customer_key
 
 _counter = itertools.count(1)
+ROOT = Path(__file__).resolve().parents[2]
 
 ADDRESS = DraftAddress(
     full_name="Ada Buyer", line1="1 High Street", city="London", postal_code="N1 1AA", country="GB"
@@ -103,3 +110,92 @@ ORDER_APPS = [
     "shopstack.storefront",  # template tags of those emails
     "django_tasks_db",
 ]
+
+
+def use_tasks_backend(settings: Any, backend: str) -> None:
+    """Switch the task backend for this test (Django caches backends: reset them too)."""
+    from asgiref.local import Local
+    from django.tasks import task_backends
+
+    settings.TASKS = {"default": {"BACKEND": backend, "QUEUES": ["default"]}}
+    task_backends.__dict__.pop("settings", None)
+    task_backends._settings = None
+    task_backends._connections = Local(task_backends.thread_critical)
+
+
+def database_url() -> str:
+    """A URL for the database this test process uses (the test database), for subprocesses."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Worker:
+    """A real `manage.py db_worker` process on the test database, talking to the live
+    server's test gateway; `faults` is SHOPSTACK_FAULTS for it (e.g. "after_authorize:kill")."""
+
+    def __init__(self, shop_url: str, *, faults: str = "", env: dict[str, str] | None = None) -> None:
+        from shopstack.testing.payments import API_KEY, WEBHOOK_SECRET
+
+        environment = {k: v for k, v in os.environ.items() if k not in {"SHOPSTACK_FAULTS"}}
+        environment.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "config.settings.test",
+                "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+                "DATABASE_URL": database_url(),
+                "SHOP_BASE_URL": shop_url,
+                "PAYMENT_GATEWAY_URL": f"{shop_url}/_testgateway/",
+                "PAYMENT_GATEWAY_API_KEY": API_KEY,
+                "PAYMENT_GATEWAY_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "PAYMENT_GATEWAY_TIMEOUT": "5",
+                "SHOPSTACK_FAULTS": faults,
+                **(env or {}),
+            }
+        )
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "db_worker",
+                "--queue-name",
+                "default",
+                "--interval",
+                "0.1",
+                "--no-startup-delay",
+                "--no-reload",
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_dead(self, timeout: float = 60) -> int:
+        """Wait for the process to end by itself (a kill fault); returns its exit code."""
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self.stop()
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.stdout.read().decode(errors="replace") if self.process.stdout else ""
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 60, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval)
+    return check()

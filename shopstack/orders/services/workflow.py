@@ -183,6 +183,8 @@ def order_payment_apply(*, order_id: int) -> bool:
                 )
             return False
         if status == PaymentStatus.FAILED:
+            if order.next_step == "compensate":
+                return True  # already decided (a repeat of the event, or a resumed run)
             order_touch(order, next_step="compensate")
             order_log(
                 order,
@@ -198,18 +200,20 @@ def order_payment_apply(*, order_id: int) -> bool:
 
 
 def _release_goods(order: Order) -> None:
-    """Stock and voucher back, each idempotent (a repeat releases nothing)."""
+    """Stock and voucher back, each idempotent (a repeat releases nothing), then one log
+    entry (written by whichever run gets here first after both are done)."""
     units = stock_deallocate(order_ref=order.number)
     fault_point("after_release_stock")
     vouchers = voucher_release(order_ref=order.number) if order.voucher_code else 0
     fault_point("after_release_voucher")
-    if units or vouchers:
-        with transaction.atomic():
+    with transaction.atomic():
+        locked = order_locked(order.pk)
+        if not locked.events.filter(kind="released").exists():
             order_log(
-                order_locked(order.pk),
+                locked,
                 "released",
-                f"Released {units} allocated units and {vouchers} voucher use(s).",
-                data={"units": units, "vouchers": vouchers},
+                "Allocated stock and voucher use released.",
+                data={"units_this_run": units, "vouchers_this_run": vouchers},
             )
 
 
