@@ -125,7 +125,7 @@ def test_a_worker_killed_at_each_step_leaves_an_order_the_next_worker_finishes(p
 
     order.refresh_from_db()
     assert LedgerCharge.objects.count() == 1, "charged more than once"
-    log = [k for k in OrderEvent.objects.filter(order=order).order_by("pk").values_list("kind", flat=True)]
+    log = list(OrderEvent.objects.filter(order=order).order_by("pk").values_list("kind", flat=True))
     assert [k for k in log if k != "step_failed"] == scenario.log
     payment = Payment.objects.get()
     if scenario.status == "cancelled":
