@@ -128,3 +128,11 @@ def notification_deliver(*, log_id: int) -> NotificationLog:
         ]
     )
     return log
+
+
+def notification_retry(*, log_ids: list[int]) -> int:
+    """Make failed messages due now (staff's "send again"); the retry sweep sends them from
+    a worker. Returns how many were failed and are now due."""
+    return NotificationLog.objects.filter(pk__in=log_ids, status=Status.FAILED).update(
+        next_attempt_at=timezone.now(), locked_until=None
+    )
