@@ -300,3 +300,13 @@ def test_return_form_needs_csrf(ann):
     data = {**return_form(order, **{"Red mug": 1}), "reason": "Chipped"}
     assert strict.post(f"/account/orders/{order.number}/return/", data).status_code == 403
     assert ReturnRequest.objects.count() == 0
+
+
+def test_pages_take_a_few_queries_whatever_the_order_size(client, ann, django_assert_max_num_queries):
+    make_history(ann, PAGE_SIZE + 5)
+    big = make_order(customer=ann, status="shipped", lines=[(f"Item {i}", 1, "1.00") for i in range(30)])
+    ship(big)
+    with django_assert_max_num_queries(8):
+        assert client.get("/account/orders/").status_code == 200
+    with django_assert_max_num_queries(14):
+        assert client.get(f"/account/orders/{big.number}/").status_code == 200
