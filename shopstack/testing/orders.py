@@ -97,6 +97,10 @@ ORDER_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.admin",
+    "django.contrib.messages",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "shopstack.accounts",
     "shopstack.core",
     "shopstack.catalog",
@@ -108,6 +112,7 @@ ORDER_APPS = [
     "shopstack.checkout",
     "shopstack.notifications",  # reacts to order events (emails)
     "shopstack.storefront",  # template tags of those emails
+    "shopstack.search",  # the storefront's templates reach it
     "django_tasks_db",
 ]
 
