@@ -11,6 +11,7 @@ from shopstack.inventory.models import Allocation
 from shopstack.orders.models import Order
 from shopstack.orders.services import order_place
 from shopstack.payments.models import Payment
+from shopstack.payments.testgateway.models import LedgerCharge
 from shopstack.testing.inventory import make_stocked_variant, stock_of
 from shopstack.testing.orders import ORDER_APPS, make_draft
 from shopstack.testing.pricing import ensure_tax_seed
@@ -42,11 +43,10 @@ def run_at_once(calls: list) -> tuple[list, list]:
     return results, errors
 
 
-def test_fifty_double_submits_of_one_checkout_make_one_order(settings):
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+def test_fifty_double_submits_of_one_checkout_make_one_order_and_one_authorization(live_gateway):
     ensure_tax_seed()
     variant = make_stocked_variant(stock=3)
-    draft = make_draft([(variant, 2)])
+    draft = make_draft([(variant, 2)], token=live_gateway.token("success"))
 
     results, errors = run_at_once([lambda: order_place(draft=draft, idempotency_key="double")] * SUBMITS)
 
@@ -57,13 +57,17 @@ def test_fifty_double_submits_of_one_checkout_make_one_order(settings):
     assert Payment.objects.filter(ref=f"order:{order.number}").count() == 1
     assert IdempotencyRecord.objects.filter(scope="order_place").count() == 1
     assert stock_of(variant).allocated == 2
+    assert LedgerCharge.objects.count() == 1  # the gateway saw one authorization
+    assert order.status == Order.Status.CONFIRMED
 
 
-def test_different_keys_racing_for_the_last_unit_make_exactly_one_order(settings):
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+def test_different_keys_racing_for_the_last_unit_make_exactly_one_order(live_gateway):
     ensure_tax_seed()
     variant = make_stocked_variant(stock=1)
-    drafts = [make_draft([(variant, 1)], reserve=False, email=f"b{i}@example.com") for i in range(20)]
+    token = live_gateway.token("success")
+    drafts = [
+        make_draft([(variant, 1)], reserve=False, email=f"b{i}@example.com", token=token) for i in range(20)
+    ]
 
     results, errors = run_at_once(
         [lambda d=d, i=i: order_place(draft=d, idempotency_key=f"k{i}") for i, d in enumerate(drafts)]
