@@ -250,3 +250,30 @@ def test_a_return_can_be_replaced_with_a_free_order(live_gateway):
     assert Allocation.objects.filter(order_ref=replacement.number).exists()
     assert "ReturnReplaced" in events(order)
     assert return_replace(rma=rma).pk == replacement.pk
+
+
+def test_a_gateway_outage_is_logged_retried_and_finished_by_the_resume_sweep(live_gateway, settings):
+    from shopstack.core.backends import load_backend
+    from shopstack.orders.tasks import order_workflow_resume
+
+    order = place(live_gateway)
+    working = settings.PAYMENT_GATEWAY
+    settings.PAYMENT_GATEWAY = {
+        **working,
+        "OPTIONS": {**working["OPTIONS"], "base_url": "http://127.0.0.1:9/_testgateway/"},
+    }
+    load_backend.cache_clear()
+    order_capture(order=order)
+    order.refresh_from_db()
+    assert order.status == Order.Status.CONFIRMED
+    assert order.next_step == "capture"  # still due
+    assert kinds(order)[-1] == "step_failed"
+
+    settings.PAYMENT_GATEWAY = working
+    load_backend.cache_clear()
+    order_workflow_resume.enqueue(0)
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert order.next_step == ""
+    assert Payment.objects.get().status == "captured"
