@@ -85,6 +85,8 @@ def role(proc: Proc, procs: list[Proc], server_name: str) -> str:
         return f"{server_name} main"
     if "db_worker" in proc.cmdline:
         return "task worker"
+    if "scheduler" in proc.cmdline:
+        return "scheduler"
     return "script"
 
 
