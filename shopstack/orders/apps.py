@@ -18,6 +18,11 @@ class OrdersConfig(AppConfig):
             subscribe(name, handlers.on_payment_settled)
         periodic_register(name="orders.resume", interval_seconds=30, task=handlers.order_workflow_resume)
         periodic_register(
+            name="orders.expire_unfinished_payments",
+            interval_seconds=300,
+            task=handlers.orders_expire_unfinished,
+        )
+        periodic_register(
             name="payments.reconcile", interval_seconds=60, task=handlers.payments_reconcile_sweep
         )
         periodic_register(name="inventory.reservations_expire", interval_seconds=60, task=reservations_expire)

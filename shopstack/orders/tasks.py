@@ -16,6 +16,7 @@ from shopstack.orders.services import (
     order_step_failed,
     order_workflow_resume_due,
     order_workflow_run,
+    orders_expire_unfinished_payments,
 )
 from shopstack.payments.backends.base import GatewayError
 from shopstack.payments.selectors import payments_to_reconcile
@@ -70,6 +71,16 @@ def order_workflow_resume(older_than_seconds: int = RESUME_AFTER_SECONDS) -> int
     for order_id in due:
         order_advance_enqueue(order_id)
     return len(due)
+
+
+# A shopper sent to the card issuer's check who has not come back in this time has gone.
+UNFINISHED_PAYMENT_SECONDS = 30 * 60
+
+
+@task()
+def orders_expire_unfinished(older_than_seconds: int = UNFINISHED_PAYMENT_SECONDS) -> int:
+    """Periodic: cancel orders left waiting for a card check that never came back."""
+    return len(orders_expire_unfinished_payments(older_than_seconds=older_than_seconds))
 
 
 @task()

@@ -14,7 +14,7 @@ from shopstack.orders.services.refunds import (
     return_replace,
     return_request,
 )
-from shopstack.orders.services.staff import order_cancel, order_capture
+from shopstack.orders.services.staff import order_cancel, order_capture, orders_expire_unfinished_payments
 from shopstack.orders.services.workflow import (
     order_payment_apply,
     order_step_failed,
@@ -33,6 +33,7 @@ __all__ = [
     "order_step_failed",
     "order_workflow_resume_due",
     "order_workflow_run",
+    "orders_expire_unfinished_payments",
     "return_approve",
     "return_receive",
     "return_refund",

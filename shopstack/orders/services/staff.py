@@ -3,7 +3,10 @@ worker makes the gateway call (never a web request: the gateway may be slow)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
+from django.utils import timezone
 
 from shopstack.core.errors import Conflict
 from shopstack.orders.models import Order
@@ -54,3 +57,17 @@ def order_cancel(*, order: Order, reason: str = "", actor_id: int | None = None)
         order_log(order, "cancel_requested", f"Cancel requested: {order.cancel_reason}.", actor_id=actor_id)
         order_kick(order, "cancel")
     return order
+
+
+def orders_expire_unfinished_payments(*, older_than_seconds: int) -> list[str]:
+    """Cancel orders whose shopper never finished the card issuer's check (status action
+    required, no progress for `older_than_seconds`): their stock and voucher go back to
+    other shoppers. If the check is completed after all, the late authorization is voided
+    by the workflow (order_payment_apply). Returns the numbers cancelled."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    stale = Order.objects.filter(status=Order.Status.ACTION_REQUIRED, progress_at__lte=cutoff).order_by("pk")
+    cancelled = []
+    for order in stale[:500]:
+        order_cancel(order=order, reason="payment not completed")
+        cancelled.append(order.number)
+    return cancelled

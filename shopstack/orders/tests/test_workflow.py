@@ -1,5 +1,6 @@
 """The workflow end to end against the real test gateway (tasks run at once in tests)."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,7 @@ from shopstack.orders.services import (
     order_place,
     order_refund,
     order_ship,
+    orders_expire_unfinished_payments,
     return_approve,
     return_receive,
     return_refund,
@@ -277,3 +279,25 @@ def test_a_gateway_outage_is_logged_retried_and_finished_by_the_resume_sweep(liv
     assert order.status == Order.Status.PAID
     assert order.next_step == ""
     assert Payment.objects.get().status == "captured"
+
+
+def test_an_abandoned_card_check_cancels_the_order_and_a_late_approval_is_voided(live_gateway):
+    order = place(live_gateway, "action_required")
+    assert order.status == Order.Status.ACTION_REQUIRED
+    assert stock_of(order.variant).allocated == 2
+    # Not yet stale: nothing happens.
+    assert orders_expire_unfinished_payments(older_than_seconds=3600) == []
+    Order.objects.filter(pk=order.pk).update(progress_at=order.progress_at - timedelta(hours=1))
+
+    assert orders_expire_unfinished_payments(older_than_seconds=1800) == [order.number]
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    assert stock_of(order.variant).allocated == 0
+    assert orders_expire_unfinished_payments(older_than_seconds=1800) == []  # once only
+
+    # The shopper finishes the check after all: the authorization is given back.
+    live_gateway.complete_challenge(Payment.objects.get().action_url, approve=True)
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    assert Payment.objects.get().status == "voided"
+    assert "late_authorization" in kinds(order)
