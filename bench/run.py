@@ -1,8 +1,9 @@
-"""`make bench`: load the shop's pages and API on the production server, then compare servers.
+"""`make bench`: the pages and API on the production server, the checkout flow, then servers.
 
     .venv/bin/python -m bench.run              # targets, then the server comparison
     .venv/bin/python -m bench.run --targets    # only the pages and API on scripts/serve
     .venv/bin/python -m bench.run --servers    # only granian vs gunicorn
+    .venv/bin/python -m bench.run --checkout   # only the checkout flow (add --tiers both for PostgreSQL)
     BENCH_DURATION=3 BENCH_WARMUP=1 BENCH_RUNS=1 .venv/bin/python -m bench.run   # quick look
 
 See bench/README.md for what is measured and why.
@@ -11,13 +12,14 @@ See bench/README.md for what is measured and why.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from dataclasses import asdict
 from types import FrameType
 from typing import Any
 
-from bench import measure, report, results, servers, shop, wrk
+from bench import checkout, measure, report, results, servers, shop, wrk
 from bench.procs import RssSampler, role
 from bench.server import ROOT, Server, ServerError, free_port
 
@@ -90,28 +92,43 @@ def main(argv: list[str] | None = None) -> int:
     only = parser.add_mutually_exclusive_group()
     only.add_argument("--targets", action="store_true", help="only the pages and API")
     only.add_argument("--servers", action="store_true", help="only the server comparison")
+    only.add_argument("--checkout", action="store_true", help="only the checkout flow")
+    parser.add_argument(
+        "--tiers",
+        choices=("embedded", "both"),
+        default="both" if os.environ.get("BENCH_PG") == "1" else "embedded",
+        help="checkout: the embedded tier (SQLite in var/) only, or also PostgreSQL + Redis (BENCH_PG=1)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a check fails")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
     load = wrk.Load.from_env()
     failed = False
     try:
-        wrk.ensure_installed()
-        found = shop.prepare()
-        if not args.servers:
+        found: dict[str, object] = {}
+        if not args.checkout:  # the checkout run prepares each tier's database itself
+            wrk.ensure_installed()
+            found = shop.prepare()
+        if not (args.servers or args.checkout):
             data, markdown = run_targets(load, found)
             when = results.now()
             written = results.write("", data, markdown, when)
             print("\n" + markdown + "\n\nWritten: " + ", ".join(str(p.relative_to(ROOT)) for p in written))
             failed = any(not c["passed"] for c in data["checks"])
-        if not args.targets:
+        if not (args.targets or args.servers):
+            tiers = ["sqlite", "postgres"] if args.tiers == "both" else ["sqlite"]
+            data, markdown = checkout.run(tiers)
+            written = results.write("checkout-", data, markdown, results.now())
+            print("\n" + markdown + "\n\nWritten: " + ", ".join(str(p.relative_to(ROOT)) for p in written))
+            failed = failed or any(not c["passed"] for c in data["checks"])
+        if not (args.targets or args.checkout):
             data, markdown = servers.run(load, found)
             written = results.write("servers-", data, markdown, results.now())
             print("\n" + markdown + "\n\nWritten: " + ", ".join(str(p.relative_to(ROOT)) for p in written))
     except KeyboardInterrupt:
         print("\nInterrupted: every server the bench started has been stopped.", file=sys.stderr)
         return 130
-    except (wrk.WrkError, ServerError) as error:
+    except (wrk.WrkError, ServerError, checkout.CheckoutError) as error:
         print(f"\nbench: {error}", file=sys.stderr)
         return 2
     return 1 if failed and args.strict else 0

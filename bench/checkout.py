@@ -1,0 +1,488 @@
+"""The checkout flow under concurrent simulated shoppers (issue 4, section Benchmark).
+
+Each shopper is a thread with one keep-alive HTTP connection to `scripts/serve`; it
+repeats the guest flow of the public API for a fixed time:
+
+    POST /api/v1/cart/lines                      add_to_cart (gets the X-Cart-Token)
+    POST /api/v1/checkout                        start (reserves the stock)
+    PUT  /api/v1/checkout/{token}/contact        contact
+    PUT  /api/v1/checkout/{token}/address        address (answers the shipping options)
+    PUT  /api/v1/checkout/{token}/shipping-method  shipping
+    POST /api/v1/checkout/{token}/place          place (test gateway token `tok_success`)
+
+The payment is then authorized by the task worker. An anonymous API client has no way
+to read its order (the orders API needs a signed-in customer), so "confirmed" is read
+from the database after the load, in a child process: the order's `confirmed` event
+time minus its `placed_at` is the place -> confirmed time.
+
+Times are measured by the client on loopback (request sent to answer read), so they
+include the bench's own Python threads sharing the machine with the server; the server
+exposes no timing header.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench import results, shop
+from bench.server import HOST, ROOT, Server, free_port, production_env
+
+SERVE = ROOT / "scripts" / "serve"
+STEPS = ("add_to_cart", "start", "contact", "address", "shipping", "place")
+TARGET_P95_MS = 50.0
+PG_URL = "postgres://postgres@127.0.0.1:5432/shopstack_bench"
+REDIS_URL = "redis://127.0.0.1:6379/12"
+TOP_UP = 100_000  # units added to each variant the shoppers buy, so stock never runs out
+
+# Picks in-stock variants of published products, tops their stock up (the bench database
+# is the bench's to change) and a country a shipping zone covers. One JSON line.
+_SETUP = r"""
+import json
+import django
+
+django.setup()
+from django.db.models import F
+from shopstack.inventory.models import Stock
+from shopstack.shipping.models import ShippingZone
+
+limit, top_up = LIMIT, TOP_UP
+stocks = (
+    Stock.objects.filter(
+        variant__product__is_published=True,
+        variant__product__category__is_published=True,
+        quantity__gt=F("allocated") + F("reserved"),
+    )
+    .order_by("variant_id")
+    .values_list("pk", "variant_id")
+)
+seen, pks = [], []
+for pk, variant_id in stocks:
+    if variant_id not in seen:
+        seen.append(variant_id)
+        pks.append(pk)
+    if len(seen) >= limit:
+        break
+Stock.objects.filter(pk__in=pks).update(quantity=F("quantity") + top_up)
+countries = []
+for zone in ShippingZone.objects.all():
+    countries += zone.countries if isinstance(zone.countries, list) else []
+print("BENCH_JSON " + json.dumps({"variants": seen, "countries": countries}))
+"""
+
+# Status, placed_at and confirmed time of the orders the shoppers placed. One JSON line.
+_ORDERS = r"""
+import json, sys
+import django
+
+django.setup()
+from shopstack.orders.models import Order, OrderEvent
+
+numbers = json.loads(sys.stdin.read())
+out = {}
+for number, status, placed in Order.objects.filter(number__in=numbers).values_list(
+    "number", "status", "placed_at"
+):
+    out[number] = {"status": status, "placed_at": placed.timestamp(), "confirmed_at": None}
+events = OrderEvent.objects.filter(order__number__in=numbers, kind="confirmed")
+for number, created in events.values_list("order__number", "created_at"):
+    out[number]["confirmed_at"] = created.timestamp()
+print("BENCH_JSON " + json.dumps(out))
+"""
+
+PENDING = {"placed", "authorizing"}
+
+
+class CheckoutError(RuntimeError):
+    """The shop could not be set up for the checkout flow."""
+
+
+# Pure helpers (unit-tested in bench/test_checkout.py) -------------------------------------
+
+
+def percentile(values: Sequence[float], pct: float) -> float | None:
+    """Linear-interpolated percentile (like numpy's default); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * pct / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+@dataclass
+class StepStats:
+    times_ms: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)  # "422" -> count; "conn" for no answer
+
+    def add(self, elapsed_ms: float, status: int) -> None:
+        self.times_ms.append(elapsed_ms)
+        if not 200 <= status < 300:
+            key = str(status) if status else "conn"
+            self.errors[key] = self.errors.get(key, 0) + 1
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "requests": len(self.times_ms),
+            "p50_ms": _round(percentile(self.times_ms, 50)),
+            "p95_ms": _round(percentile(self.times_ms, 95)),
+            "max_ms": _round(max(self.times_ms) if self.times_ms else None),
+            "errors": sum(self.errors.values()),
+            "errors_by_status": dict(self.errors),
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def table(tier: dict[str, Any]) -> str:
+    """The markdown table of one tier's run."""
+    rows = [
+        "| step | requests | p50 ms | p95 ms | max ms | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name in STEPS:
+        s = tier["steps"][name]
+        by = ", ".join(f"{k}: {v}" for k, v in sorted(s["errors_by_status"].items()))
+        errors = f"{s['errors']} ({by})" if s["errors"] else "0"
+        times = " | ".join(_ms(s[k]) for k in ("p50_ms", "p95_ms", "max_ms"))
+        rows.append(f"| {name} | {s['requests']} | {times} | {errors} |")
+    o = tier["orders"]
+    rows += [
+        "",
+        f"Orders placed: {o['placed']} ({o['placed_per_min']:.0f}/min); confirmed: {o['confirmed']} "
+        f"(**{o['confirmed_per_min']:.0f} orders/min**); still pending after the grace period: "
+        f"{o['pending']}; other outcome: {o['other']}.",
+        f"Place -> confirmed (server clock: `placed_at` to the `confirmed` event): "
+        f"p50 {_ms(o['confirm_p50_ms'])} ms, p95 {_ms(o['confirm_p95_ms'])} ms.",
+        f"Shoppers: {tier['shoppers']}, {tier['seconds']:g} s, {tier['variants']} different variants; "
+        f"load average at end: {tier['load_average_at_end']}.",
+    ]
+    return "\n".join(rows)
+
+
+def check(tier: dict[str, Any]) -> dict[str, Any]:
+    """The issue's target for one tier: every step's p95 under 50 ms, no errors."""
+    worst = max(((s["p95_ms"] or 0.0, name) for name, s in tier["steps"].items()), default=(0.0, ""))
+    errors = sum(s["errors"] for s in tier["steps"].values())
+    measured = all(s["requests"] for s in tier["steps"].values())
+    passed = measured and worst[0] < TARGET_P95_MS and errors == 0
+    return {
+        "name": f"each checkout request p95 < {TARGET_P95_MS:g} ms with {tier['shoppers']} shoppers",
+        "passed": passed,
+        "detail": f"worst p95 {worst[0]:.1f} ms ({worst[1]}), {errors} error(s)",
+    }
+
+
+def check_line(tier_name: str, result: dict[str, Any]) -> str:
+    return (
+        f"- {tier_name}: {result['name']}: **{'PASS' if result['passed'] else 'FAIL'}** ({result['detail']})"
+    )
+
+
+# The shoppers ---------------------------------------------------------------------------------
+
+
+class Shopper(threading.Thread):
+    def __init__(
+        self,
+        index: int,
+        port: int,
+        variants: list[int],
+        country: str,
+        stop_at: float,
+        stats: dict[str, StepStats],
+        placed: list[str],
+        lock: threading.Lock,
+    ) -> None:
+        super().__init__(name=f"shopper-{index}", daemon=True)
+        self.index, self.port, self.variants, self.country = index, port, variants, country
+        self.stop_at, self.stats, self.placed, self.lock = stop_at, stats, placed, lock
+        self.rng = random.Random(index)
+        self.conn: http.client.HTTPConnection | None = None
+        self.notes: list[str] = []
+
+    def _request(
+        self, step: str, method: str, path: str, body: dict[str, Any] | None, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], Any]:
+        payload = json.dumps(body).encode() if body is not None else None
+        hdrs = {"Content-Type": "application/json", "Accept": "application/json", **headers}
+        status, answer, data = 0, {}, None
+        start = time.perf_counter()
+        try:
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(HOST, self.port, timeout=30)
+            self.conn.request(method, path, body=payload, headers=hdrs)
+            response = self.conn.getresponse()
+            raw = response.read()
+            status = response.status
+            answer = {k.lower(): v for k, v in response.getheaders()}
+        except (OSError, http.client.HTTPException) as error:
+            if self.conn is not None:
+                self.conn.close()
+            self.conn = None
+            raw = b""
+            self._note(f"{step}: {type(error).__name__}: {error}")
+        elapsed = (time.perf_counter() - start) * 1000
+        with self.lock:
+            self.stats[step].add(elapsed, status)
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            data = None
+        if status and not 200 <= status < 300:
+            self._note(f"{step}: {status} {raw[:300]!r}")
+        return status, answer, data
+
+    def _note(self, text: str) -> None:
+        if len(self.notes) < 5:
+            self.notes.append(text)
+
+    def run(self) -> None:
+        n = 0
+        while time.monotonic() < self.stop_at:
+            n += 1
+            self.flow(n)
+        if self.conn is not None:
+            self.conn.close()
+
+    def flow(self, n: int) -> None:
+        variant = self.rng.choice(self.variants)
+        status, headers, cart = self._request(
+            "add_to_cart", "POST", "/api/v1/cart/lines", {"variant_id": variant, "quantity": 1}, {}
+        )
+        cart_token = headers.get("x-cart-token") or (cart or {}).get("token")
+        if status != 201 or not cart_token:
+            return
+        auth = {"X-Cart-Token": cart_token}
+        status, _, checkout = self._request("start", "POST", "/api/v1/checkout", None, auth)
+        if status != 201 or not checkout:
+            return
+        base = f"/api/v1/checkout/{checkout['token']}"
+        email = f"bench-{self.index}-{n}-{uuid.uuid4().hex[:6]}@example.com"
+        status, _, _ = self._request("contact", "PUT", f"{base}/contact", {"email": email}, auth)
+        if status != 200:
+            return
+        address = {
+            "full_name": f"Bench Shopper {self.index}",
+            "line1": "1 Test Street",
+            "city": "London",
+            "postal_code": "SW1A 1AA",
+            "country": self.country,
+        }
+        status, _, checkout = self._request("address", "PUT", f"{base}/address", {"shipping": address}, auth)
+        options = (checkout or {}).get("shipping_options") or []
+        if status != 200 or not options:
+            if status == 200:
+                self._note("address: no shipping option for the address")
+            return
+        method = {"method_id": options[0]["method_id"]}
+        status, _, _ = self._request("shipping", "PUT", f"{base}/shipping-method", method, auth)
+        if status != 200:
+            return
+        key = {**auth, "Idempotency-Key": str(uuid.uuid4())}
+        status, _, order = self._request(
+            "place", "POST", f"{base}/place", {"payment_token": "tok_success"}, key
+        )
+        if status == 201 and order:
+            with self.lock:
+                self.placed.append(order["number"])
+
+
+# Running one tier ---------------------------------------------------------------------------
+
+
+def _child_json(script: str, stdin: str = "") -> dict[str, Any]:
+    proc = subprocess.run(
+        [shop.PYTHON, "-c", script],
+        cwd=ROOT,
+        env=production_env(0),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith(shop.MARKER):
+            return dict(json.loads(line[len(shop.MARKER) :]))
+    raise CheckoutError((proc.stderr or proc.stdout).strip()[-800:] or f"exit {proc.returncode}")
+
+
+def setup_stock(limit: int = 200) -> dict[str, Any]:
+    script = _SETUP.replace("LIMIT", str(limit)).replace("TOP_UP", str(TOP_UP))
+    return _child_json(script)
+
+
+def order_outcomes(numbers: list[str]) -> dict[str, Any]:
+    return _child_json(_ORDERS, json.dumps(numbers)) if numbers else {}
+
+
+@contextmanager
+def tier_env(tier: str) -> Iterator[None]:
+    """The environment of a tier, for the children the bench starts (prepare, server)."""
+    changes = {"DATABASE_URL": PG_URL, "REDIS_URL": REDIS_URL} if tier == "postgres" else {}
+    saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "REDIS_URL", "CACHE_URL", "SHOP_BASE_URL")}
+    for k in saved:
+        os.environ.pop(k, None)
+    os.environ.update(changes)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def ensure_pg_database() -> None:
+    name = PG_URL.rsplit("/", 1)[1]
+    listed = subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-Atc",
+            f"select 1 from pg_database where datname='{name}'",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if listed.returncode != 0:
+        raise CheckoutError(f"PostgreSQL is not reachable: {listed.stderr.strip()}")
+    if listed.stdout.strip() != "1":
+        print(f"  creating database {name}")
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
+
+
+def run_tier(tier: str, shoppers: int, seconds: float, grace_s: float = 60.0) -> dict[str, Any]:
+    print(f"\n== checkout on the {tier} tier ==")
+    with tier_env(tier):
+        if tier == "postgres":
+            ensure_pg_database()
+        shop.prepare()
+        found = setup_stock()
+        variants, countries = found["variants"], found["countries"]
+        if not variants:
+            raise CheckoutError("no in-stock variant of a published product")
+        country = "GB" if "GB" in countries or not countries else countries[0]
+        port = free_port()
+        # The shop reaches the test gateway (mounted in itself) over HTTP at SHOP_BASE_URL:
+        # it must be this server's port, not the default 8000.
+        os.environ["SHOP_BASE_URL"] = f"http://{HOST}:{port}"
+        print(f"Starting scripts/serve on 127.0.0.1:{port}; {shoppers} shoppers for {seconds:g} s...")
+        with Server("scripts/serve", [str(SERVE)], port) as server:
+            stats = {name: StepStats() for name in STEPS}
+            placed: list[str] = []
+            lock = threading.Lock()
+            # A short warm-up (every worker imports and connects), not counted.
+            warm = {name: StepStats() for name in STEPS}
+            warm_placed: list[str] = []
+            warmers = [
+                Shopper(1000 + i, port, variants, country, time.monotonic() + 3, warm, warm_placed, lock)
+                for i in range(min(shoppers, 4))
+            ]
+            for w in warmers:
+                w.start()
+            for w in warmers:
+                w.join()
+            start = time.monotonic()
+            threads = [
+                Shopper(i, port, variants, country, start + seconds, stats, placed, lock)
+                for i in range(shoppers)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            elapsed = time.monotonic() - start
+            load_end = results.load_average()
+            # Let the worker authorize what was placed.
+            deadline = time.monotonic() + grace_s
+            outcomes = order_outcomes(placed)
+            while time.monotonic() < deadline and any(o["status"] in PENDING for o in outcomes.values()):
+                time.sleep(1)
+                outcomes = order_outcomes(placed)
+            log_tail = server.log_tail(10)
+        notes = [n for t in threads + warmers for n in t.notes][:10]
+    confirmed = [o for o in outcomes.values() if o["confirmed_at"] is not None]
+    waits = [(o["confirmed_at"] - o["placed_at"]) * 1000 for o in confirmed]
+    pending = sum(1 for o in outcomes.values() if o["status"] in PENDING)
+    minutes = elapsed / 60
+    return {
+        "tier": tier,
+        "database": PG_URL if tier == "postgres" else "sqlite (var/)",
+        "cache": REDIS_URL if tier == "postgres" else "default (no REDIS_URL)",
+        "shoppers": shoppers,
+        "seconds": round(elapsed, 1),
+        "variants": len(variants),
+        "country": country,
+        "steps": {name: s.summary() for name, s in stats.items()},
+        "orders": {
+            "placed": len(placed),
+            "placed_per_min": len(placed) / minutes,
+            "confirmed": len(confirmed),
+            "confirmed_per_min": len(confirmed) / minutes,
+            "pending": pending,
+            "other": len(outcomes) - len(confirmed) - pending,
+            "confirm_p50_ms": _round(percentile(waits, 50)),
+            "confirm_p95_ms": _round(percentile(waits, 95)),
+        },
+        "load_average_at_end": load_end,
+        "notes": notes,
+        "server_log_tail": log_tail,
+    }
+
+
+def run(tiers: list[str]) -> tuple[dict[str, Any], str]:
+    shoppers = int(os.environ.get("BENCH_SHOPPERS", "16"))
+    seconds = float(os.environ.get("BENCH_CHECKOUT_SECONDS", "30"))
+    machine = results.machine()
+    ran = [run_tier(tier, shoppers, seconds) for tier in tiers]
+    checks = {t["tier"]: check(t) for t in ran}
+    data: dict[str, Any] = {
+        "kind": "checkout",
+        "date": results.now().isoformat(timespec="seconds"),
+        "machine": machine,
+        "code": results.code(),
+        "shoppers": shoppers,
+        "seconds": seconds,
+        "tiers": ran,
+        "checks": [{"tier": k, **v} for k, v in checks.items()],
+    }
+    dirty = " (plus uncommitted changes)" if data["code"]["dirty"] else ""
+    parts = [
+        "# Shopstack bench: checkout flow under concurrent shoppers",
+        f"{data['date']} · commit `{data['code']['commit'][:10]}`{dirty} · {machine['cores']} cores "
+        f"({machine['cpu']}) · Python {machine['python']} · Django {machine['django']} · "
+        f"load average at start: {machine['load_average_at_start']}",
+        f"{shoppers} guest shoppers (threads, one keep-alive connection each) repeat add to cart -> "
+        "start checkout -> contact -> address -> shipping -> place (test gateway `tok_success`) "
+        f"for {seconds:g} s on `scripts/serve` (production settings), after a 3 s warm-up. "
+        "**Times are client-side latency on loopback** (the server exposes no server-time header), "
+        "so they include the bench's own threads competing for the same cores as the server.",
+    ]
+    for tier in ran:
+        parts += [f"## {tier['tier']} ({tier['database']}, cache {tier['cache']})", table(tier)]
+    parts.append("Checks:\n" + "\n".join(check_line(k, v) for k, v in checks.items()))
+    return data, "\n\n".join(parts)
