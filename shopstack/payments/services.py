@@ -158,6 +158,21 @@ def _begin(
         return locked, txn
 
 
+def _record_success(
+    *, payment: Payment, txn: PaymentTransaction, raw: dict[str, Any]
+) -> tuple[Payment, PaymentTransaction, bool]:
+    """Step 3 for capture/void/refund when the gateway said yes: lock both rows and mark the
+    transaction succeeded. False if another run already settled it (the caller then stops).
+    Call inside a transaction."""
+    payment = _locked(payment)
+    txn = PaymentTransaction.objects.select_for_update().get(pk=txn.pk)
+    if txn.status != TransactionStatus.UNKNOWN:
+        return payment, txn, False
+    txn.status, txn.gateway_response = TransactionStatus.SUCCEEDED, raw
+    txn.save(update_fields=["status", "gateway_response", "updated_at"])
+    return payment, txn, True
+
+
 def _call_failed(*, payment: Payment, txn: PaymentTransaction, error: GatewayError) -> NoReturn:
     """Step 3 for capture/void/refund when the gateway gave no answer or refused."""
     with transaction.atomic():
@@ -345,12 +360,9 @@ def payment_capture(*, payment: Payment, amount: Decimal | None = None) -> Payme
     except GatewayError as error:
         _call_failed(payment=payment, txn=txn, error=error)
     with transaction.atomic():
-        payment = _locked(payment)
-        txn = PaymentTransaction.objects.select_for_update().get(pk=txn.pk)
-        if txn.status != TransactionStatus.UNKNOWN:
+        payment, txn, first = _record_success(payment=payment, txn=txn, raw=result.raw)
+        if not first:
             return payment
-        txn.status, txn.gateway_response = TransactionStatus.SUCCEEDED, result.raw
-        txn.save(update_fields=["status", "gateway_response", "updated_at"])
         payment.status, payment.captured_amount = PaymentStatus.CAPTURED, txn.amount
         payment.save(update_fields=["status", "captured_amount", "updated_at"])
         _event(payment, "PaymentCaptured", captured_amount=str(txn.amount))
@@ -373,12 +385,9 @@ def payment_void(*, payment: Payment) -> Payment:
     except GatewayError as error:
         _call_failed(payment=payment, txn=txn, error=error)
     with transaction.atomic():
-        payment = _locked(payment)
-        txn = PaymentTransaction.objects.select_for_update().get(pk=txn.pk)
-        if txn.status != TransactionStatus.UNKNOWN:
+        payment, txn, first = _record_success(payment=payment, txn=txn, raw=result.raw)
+        if not first:
             return payment
-        txn.status, txn.gateway_response = TransactionStatus.SUCCEEDED, result.raw
-        txn.save(update_fields=["status", "gateway_response", "updated_at"])
         payment.status = PaymentStatus.VOIDED
         payment.save(update_fields=["status", "updated_at"])
         _event(payment, "PaymentVoided")
@@ -431,12 +440,9 @@ def payment_refund(*, payment: Payment, amount: Decimal, idempotency_key: str | 
     except GatewayError as error:
         _call_failed(payment=payment, txn=txn, error=error)
     with transaction.atomic():
-        payment = _locked(payment)
-        txn = PaymentTransaction.objects.select_for_update().get(pk=txn.pk)
-        if txn.status != TransactionStatus.UNKNOWN:
+        payment, txn, first = _record_success(payment=payment, txn=txn, raw=result.raw)
+        if not first:
             return payment
-        txn.status, txn.gateway_response = TransactionStatus.SUCCEEDED, result.raw
-        txn.save(update_fields=["status", "gateway_response", "updated_at"])
         payment.refunded_amount += txn.amount
         payment.status = (
             PaymentStatus.REFUNDED
