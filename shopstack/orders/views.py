@@ -70,26 +70,36 @@ def order_list(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/list.html", {"page": page, "orders": orders, "noindex": True})
 
 
+def _owned_order(request: HttpRequest, number: str) -> Order:
+    """The signed-in customer's own order; 404 for any other number."""
+    try:
+        return customer_selectors.customer_order(user=request.user, number=number)
+    except NotFound as error:
+        raise Http404(error.message) from error
+
+
+def _granted_order(request: HttpRequest, number: str) -> Order:
+    """An order this session proved it may see (lookup), or the signed-in owner's; else 404."""
+    user = request.user if request.user.is_authenticated else None
+    try:
+        return customer_selectors.order_for_access(
+            number=number, user=user, granted=request.session.get(SESSION_KEY, [])
+        )
+    except NotFound as error:
+        raise Http404(error.message) from error
+
+
 @never_cache
 @login_required
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
-    try:
-        order = customer_selectors.customer_order(user=request.user, number=number)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    order = _owned_order(request, number)
     return _render_order(request, order, guest=False)
 
 
 @never_cache
 def guest_order_detail(request: HttpRequest, number: str) -> HttpResponse:
     """An order this session proved it may see (lookup), or the signed-in owner's."""
-    user = request.user if request.user.is_authenticated else None
-    try:
-        order = customer_selectors.order_for_access(
-            number=number, user=user, granted=request.session.get(SESSION_KEY, [])
-        )
-    except NotFound as error:
-        raise Http404(error.message) from error
+    order = _granted_order(request, number)
     return _render_order(request, order, guest=True)
 
 
@@ -180,21 +190,12 @@ def _request_return(request: HttpRequest, order: Order, *, guest: bool) -> HttpR
 @require_POST
 def return_create(request: HttpRequest, number: str) -> HttpResponse:
     """The signed-in owner asks to send back shipped units."""
-    try:
-        order = customer_selectors.customer_order(user=request.user, number=number)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    order = _owned_order(request, number)
     return _request_return(request, order, guest=False)
 
 
 @require_POST
 def guest_return_create(request: HttpRequest, number: str) -> HttpResponse:
     """The same for a session that proved number + email through the lookup."""
-    user = request.user if request.user.is_authenticated else None
-    try:
-        order = customer_selectors.order_for_access(
-            number=number, user=user, granted=request.session.get(SESSION_KEY, [])
-        )
-    except NotFound as error:
-        raise Http404(error.message) from error
+    order = _granted_order(request, number)
     return _request_return(request, order, guest=True)
