@@ -68,6 +68,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "shopstack.core.timing.ServerTimingMiddleware",
     "shopstack.core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -226,6 +227,14 @@ API_THROTTLE_AUTH = env_str("API_THROTTLE_AUTH", "1200/m")
 API_MAX_PAGE_SIZE = 100
 
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
+
+# Every response says how long the server took (`Server-Timing: app;dur=<ms>`); with
+# SERVER_TIMING_DB=1 also the time in database queries (wraps every query: off by default).
+SERVER_TIMING_DB = env_bool("SERVER_TIMING_DB", False)
+
+# How long a checkout holds the stock of its cart while the shopper pays; an abandoned
+# checkout's units go back on sale after this (and its checkout is closed by a sweep).
+CHECKOUT_RESERVATION_SECONDS = env_int("CHECKOUT_RESERVATION_SECONDS", 15 * 60)
 
 # Payments. The built-in test gateway is a small HTTP service of its own mounted at
 # /_testgateway/ (TEST_GATEWAY_ENABLED=0 unmounts it); the shop reaches it, like any
