@@ -19,7 +19,15 @@ CHEAP_MAX = Decimal("5")
 _STOPWORDS_TEXT = "a an and any are as at for from i in is it of on or some that the to with want need me my"
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split(" "))
 CHEAP_WORDS = frozenset({"cheap", "cheapest", "budget", "inexpensive", "bargain", "affordable"})
-_WORD_RE = re.compile(r"[a-z0-9]+")
+# Letters and digits of any script, and the vowel signs of the blocks below (which `\w`
+# leaves out); `_` (turned into a space first) and punctuation split words.
+_WORD_RE = re.compile(r"[\w\u0900-\u0963\u0966-\u109f\u1780-\u17d3]+")
+# Scripts written without spaces between words (Han, kana): a run of them is split into
+# overlapping pairs of characters, the usual way to search them without a dictionary.
+_UNSPACED_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+")
+# Combining marks of these blocks (Indic, Thai, Lao, Tibetan, Myanmar, Khmer) are vowel
+# signs and viramas: part of the word, not accents to fold away.
+_LETTER_MARK_BLOCKS = ((0x0900, 0x109F), (0x1780, 0x17FF))
 _MONEY = r"(?:£|\$|€|gbp\s*)?\s*(\d{1,9}(?:\.\d{1,2})?)\s*(p\b|pence\b|pounds?\b|quid\b|gbp\b)?"
 _BETWEEN_RE = re.compile(rf"\b(?:between|from)\s+{_MONEY}\s*(?:and|to|-)\s*{_MONEY}")
 _RANGE_RE = re.compile(rf"(?:(?<=\s)|^)(?:£|\$|€)\s*(\d{{1,9}}(?:\.\d{{1,2}})?)\s*(?:-|to)\s*{_MONEY}")
@@ -83,16 +91,59 @@ class QueryKnowledge:
     cheap_max: Decimal = CHEAP_MAX
 
 
+def _is_accent(char: str) -> bool:
+    if not unicodedata.combining(char):
+        return False
+    code = ord(char)
+    return not any(low <= code <= high for low, high in _LETTER_MARK_BLOCKS)
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed (é -> e, and likewise in Greek and Cyrillic), compatibility
+    forms folded.
+    Recomposed afterwards so that Hangul syllables and Indic letters stay whole."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not _is_accent(ch))
+    return unicodedata.normalize("NFC", text).casefold()
+
+
 def normalize(text: str) -> str:
-    """Lower case, accents removed, compatibility forms folded, whitespace collapsed."""
-    text = unicodedata.normalize("NFKD", text[: MAX_QUERY_CHARS * 4])
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    return " ".join(text.split())[:MAX_QUERY_CHARS]
+    """A query as searched: folded, whitespace collapsed, at most MAX_QUERY_CHARS."""
+    return " ".join(fold(text[: MAX_QUERY_CHARS * 4]).split())[:MAX_QUERY_CHARS]
+
+
+def _split_unspaced(word: str, *, with_single: bool) -> list[str]:
+    parts: list[str] = []
+    position = 0
+    for run in _UNSPACED_RE.finditer(word):
+        if run.start() > position:
+            parts.append(word[position : run.start()])
+        chars = run.group()
+        pairs = [chars[i : i + 2] for i in range(len(chars) - 1)] or [chars]
+        parts.extend([*chars, *pairs] if with_single and len(chars) > 1 else pairs)
+        position = run.end()
+    if position < len(word):
+        parts.append(word[position:])
+    return parts
 
 
 def words_of(text: str) -> list[str]:
-    """The searchable words of normalised text: runs of letters and digits, nothing else."""
-    return _WORD_RE.findall(text)
+    """The searchable words of normalised text: runs of letters and digits (any script),
+    nothing else; Chinese and Japanese runs as overlapping character pairs."""
+    words: list[str] = []
+    for word in _WORD_RE.findall(text.replace("_", " ")):
+        words.extend(_split_unspaced(word, with_single=False) if _UNSPACED_RE.search(word) else [word])
+    return words
+
+
+def index_text(text: str) -> str:
+    """What an engine indexes for `text`: the same folding and word splitting as queries get
+    (so "t-light" matches "t light" and "ёлка" matches "елка"), plus single Han and kana
+    characters so that a one-character query finds them."""
+    words: list[str] = []
+    for word in _WORD_RE.findall(fold(text).replace("_", " ")):
+        words.extend(_split_unspaced(word, with_single=True) if _UNSPACED_RE.search(word) else [word])
+    return " ".join(words)
 
 
 def singular(word: str) -> str:

@@ -15,7 +15,7 @@ from django.db import connection
 
 from shopstack.search.backends.base import ProductDocument, Suggestion, highlight
 from shopstack.search.backends.sql import SqlIndexBackend, _placeholders
-from shopstack.search.query import ParsedQuery, Term, normalize, parse_query, words_of
+from shopstack.search.query import ParsedQuery, Term, index_text, parse_query
 
 CONFIG = "english"
 # ts_rank weights for {D, C, B, A}.
@@ -40,7 +40,7 @@ DROP_SQL = [
 def _plain(text: str) -> str:
     """Words only: the default parser would read "<holder>" as an XML tag and drop it, and
     queries are split the same way (query.words_of), so "t-light" matches "t light"."""
-    return " ".join(words_of(normalize(text)))
+    return index_text(text)
 
 
 def _lexeme(word: str, *, prefix: bool = False) -> str:

@@ -16,7 +16,7 @@ from django.db import connection
 
 from shopstack.search.backends.base import ProductDocument, Suggestion, highlight
 from shopstack.search.backends.sql import SqlIndexBackend, _placeholders
-from shopstack.search.query import ParsedQuery, Term, parse_query
+from shopstack.search.query import ParsedQuery, Term, index_text, parse_query
 
 WEIGHTS = "10.0, 6.0, 6.0, 3.0, 1.0"  # title, aliases, attributes, categories, description
 CREATE_SQL = [
@@ -72,11 +72,11 @@ class SqliteFtsBackend(SqlIndexBackend):
             [
                 (
                     d.id,
-                    d.title,
-                    " ; ".join(d.aliases),
-                    " ; ".join(d.attributes),
-                    " ; ".join(d.categories),
-                    d.description,
+                    index_text(d.title),
+                    index_text(" ; ".join(d.aliases)),
+                    index_text(" ; ".join(d.attributes)),
+                    index_text(" ; ".join(d.categories)),
+                    index_text(d.description),
                 )
                 for d in documents
             ],

@@ -169,4 +169,6 @@ def test_relaxations_drop_filters_then_any_word() -> None:
 def test_parse_never_raises_and_yields_plain_words(text: str) -> None:
     query = parse_query(text, knowledge=KNOWLEDGE, prefix=True)
     assert len(query.terms) <= 12
-    assert all(term.word and term.word.isalnum() and term.word.isascii() for term in query.terms)
+    # Words of any script, but never punctuation, spaces or operators an engine could read.
+    assert all(term.word and term.word == "".join(term.word.split()) for term in query.terms)
+    assert not any(set(term.word) & set('"*()-:^{}+_\'.,;') for term in query.terms)
