@@ -132,6 +132,8 @@ def run(load: Load, url: str, *, warmup: bool = False) -> WrkResult:
 
 def version() -> str:
     """e.g. "wrk debian/4.1.0-3+b2" (its first line, without the copyright)."""
+    if not shutil.which("wrk"):  # `--checkout` runs need no wrk, and must not fail for it
+        return "wrk not installed"
     proc = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
     lines = (proc.stdout + proc.stderr).strip().splitlines()
     return lines[0].split("[")[0].split("Copyright")[0].strip() if lines else "wrk"
