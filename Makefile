@@ -5,7 +5,7 @@ PY := .venv/bin/python
 MANAGE := $(PY) manage.py
 PYTEST_ARGS ?=
 
-.PHONY: help install demo serve test e2e lint format bench clean
+.PHONY: help install demo serve test e2e lint format bench clean eval-search
 
 help:
 	@echo "make demo   set up and serve the demo shop on http://127.0.0.1:8000 (embedded tier)"
@@ -45,6 +45,11 @@ format: install
 
 bench: install
 	@$(PY) -m bench.run
+
+# Relevance of the shop's search vs plain BM25 on a judgement set (docs/search-eval.md).
+DATASET ?= shopstack/search/eval/datasets/demo
+eval-search: install
+	@$(PY) -m shopstack.search.eval run --dataset $(DATASET)
 
 clean:
 	rm -rf .venv var staticfiles .pytest_cache
