@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from django.utils.text import slugify
 
@@ -28,6 +29,12 @@ CATEGORY_SEPARATOR = ">"
 ALIAS_SEPARATOR = "|"
 TRUE_WORDS = frozenset({"true", "1", "yes"})
 FALSE_WORDS = frozenset({"false", "0", "no"})
+
+
+@lru_cache(maxsize=65536)
+def cached_slug(text: str) -> str:
+    """`slugify`, remembered: category and attribute names repeat on most rows."""
+    return slugify(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +108,7 @@ def _category(text: str) -> tuple[tuple[str, ...] | None, str | None]:
     for level in levels:
         if len(level) > MAX_CATEGORY_NAME:
             return None, f"the category name {level[:40]!r}... is longer than {MAX_CATEGORY_NAME} characters."
-        if not slugify(level):
+        if not cached_slug(level):
             return None, f"the category name {level!r} has no letters or digits."
     return levels, None
 
@@ -195,7 +202,7 @@ def parse_row(
         column = columns.attribute_columns[slug]
         if len(text) > MAX_ATTRIBUTE_VALUE:
             fail(column, f"longer than {MAX_ATTRIBUTE_VALUE} characters.")
-        elif not slugify(text):
+        elif not cached_slug(text):
             fail(column, f"{text!r} has no letters or digits.")
         else:
             attributes[slug] = text

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from django.utils.text import slugify
 
+from shopstack.catalog.importing.rows import cached_slug
 from shopstack.catalog.models import Attribute, AttributeValue, Category, ProductType
 from shopstack.inventory.models import Warehouse
 
@@ -52,7 +53,7 @@ class Structure:
         """The id of the path's leaf category, creating missing levels (slugified names)."""
         parent_id: int | None = None
         for depth, name in enumerate(path):
-            key = (parent_id, slugify(name))
+            key = (parent_id, cached_slug(name))
             if key not in self._categories:
                 self._categories[key] = self._create_category(name, parent_id, path[: depth + 1])
             parent_id = self._categories[key]
@@ -89,7 +90,7 @@ class Structure:
         attribute_id = self._attributes.get(attribute_slug)
         if attribute_id is None:
             attribute_id = self._create_attribute(attribute_slug)
-        key = (attribute_id, slugify(name)[:64])
+        key = (attribute_id, cached_slug(name)[:64])
         value_id = self._values.get(key)
         if value_id is None:
             self.attribute_values_created += 1

@@ -15,9 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
-from django.utils.text import slugify
 
-from shopstack.catalog.importing.rows import CatalogRow, RowError
+from shopstack.catalog.importing.inserts import insert_rows
+from shopstack.catalog.importing.rows import CatalogRow, RowError, cached_slug
 from shopstack.catalog.importing.structure import Structure
 from shopstack.catalog.models import Product, ProductVariant
 from shopstack.catalog.services import products_refresh
@@ -64,17 +64,17 @@ class _Plan:
     """What one batch changes. Products are keyed by code and variants by SKU, so that new
     ones (with no id yet, or none at all in a dry run) are handled like existing ones."""
 
-    new_products: dict[str, Product] = field(default_factory=dict)
+    new_products: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> column values
     changed_products: dict[str, Product] = field(default_factory=dict)
     changed_product_fields: set[str] = field(default_factory=set)
     moved_from: dict[str, int] = field(default_factory=dict)  # code -> previous main category
     newly_published: set[int] = field(default_factory=set)
-    new_variants: dict[str, ProductVariant] = field(default_factory=dict)
+    new_variants: dict[str, dict[str, Any]] = field(default_factory=dict)  # sku -> column values
     new_variant_stock: dict[str, int] = field(default_factory=dict)
     new_variant_code: dict[str, str] = field(default_factory=dict)  # sku -> product code
     changed_variants: list[ProductVariant] = field(default_factory=list)
     changed_variant_fields: set[str] = field(default_factory=set)
-    new_stocks: list[Stock] = field(default_factory=list)
+    new_stocks: list[dict[str, Any]] = field(default_factory=list)
     changed_stocks: list[Stock] = field(default_factory=list)
     category_adds: list[tuple[str, int]] = field(default_factory=list)  # (code, category id)
     category_deletes: list[int] = field(default_factory=list)  # link ids
@@ -102,9 +102,9 @@ class BatchWriter:
         outcome = BatchOutcome()
         codes = sorted({row.product_code for row in rows})
         products = {
-            p.code: p
-            for p in Product.objects.filter(code__in=codes).only(
-                "pk", "code", "slug", "published_at", *PRODUCT_FIELDS
+            p["code"]: p
+            for p in Product.objects.filter(code__in=codes).values(
+                "id", "code", "published_at", *PRODUCT_FIELDS
             )
         }
         variants = self._variants([row.sku for row in rows])
@@ -204,7 +204,7 @@ class BatchWriter:
         return kept
 
     def _drop_orphans(
-        self, rows: list[CatalogRow], products: dict[str, Product], plan: _Plan, outcome: BatchOutcome
+        self, rows: list[CatalogRow], products: dict[str, Any], plan: _Plan, outcome: BatchOutcome
     ) -> list[CatalogRow]:
         """Rows whose product exists nowhere: its first row in the file was refused."""
         kept = []
@@ -219,7 +219,7 @@ class BatchWriter:
 
     # --- planning ---------------------------------------------------------------------------
 
-    def _plan_product(self, row: CatalogRow, product: Product | None, plan: _Plan) -> None:
+    def _plan_product(self, row: CatalogRow, product: dict[str, Any] | None, plan: _Plan) -> None:
         structure = self.structure
         wanted: dict[str, Any] = {"name": row.title, "currency": row.currency}
         if row.description is not None:
@@ -236,30 +236,33 @@ class BatchWriter:
             if "category_id" not in wanted:
                 wanted["category_id"] = structure.uncategorised()
             wanted.setdefault("is_published", True)
-            product = Product(code=row.product_code, product_type_id=structure.product_type(), **wanted)
-            product.published_at = timezone.now() if product.is_published else None
-            plan.new_products[row.product_code] = product
+            wanted["published_at"] = timezone.now() if wanted["is_published"] else None
+            wanted |= {"code": row.product_code, "product_type_id": structure.product_type()}
+            plan.new_products[row.product_code] = wanted
             plan.touched_products.add(row.product_code)
             return
-        changed = [name for name, value in wanted.items() if getattr(product, name) != value]
+        changed = [name for name, value in wanted.items() if product[name] != value]
         if not changed:
             return
         if "category_id" in changed:
-            plan.moved_from[row.product_code] = product.category_id
-        for name in changed:
-            setattr(product, name, wanted[name])
-        if "is_published" in changed and product.is_published and product.published_at is None:
-            plan.newly_published.add(product.pk)
+            plan.moved_from[row.product_code] = product["category_id"]
+        product.update((name, wanted[name]) for name in changed)
+        if "is_published" in changed and product["is_published"] and product["published_at"] is None:
+            plan.newly_published.add(product["id"])
         plan.changed_product_fields.update(changed)
-        plan.changed_products[row.product_code] = product
+        plan.changed_products[row.product_code] = Product(
+            pk=product["id"], **{name: product[name] for name in PRODUCT_FIELDS}
+        )
         plan.touch(row)
 
     def _plan_category_links(
-        self, first_rows: list[CatalogRow], products: dict[str, Product], plan: _Plan
+        self, first_rows: list[CatalogRow], products: dict[str, dict[str, Any]], plan: _Plan
     ) -> None:
         """The main category is always among the product's categories. A product that moves
         leaves its old main category; other categories staff gave it stay."""
-        existing_ids = [products[row.product_code].pk for row in first_rows if row.product_code in products]
+        existing_ids = [
+            products[row.product_code]["id"] for row in first_rows if row.product_code in products
+        ]
         linked: dict[int, dict[int, int]] = defaultdict(dict)  # product -> category -> link id
         if existing_ids:
             through = Product.categories.through.objects.filter(product_id__in=existing_ids)
@@ -268,10 +271,10 @@ class BatchWriter:
         for row in first_rows:
             code = row.product_code
             product = plan.new_products.get(code) or products[code]
-            links = linked.get(product.pk, {}) if product.pk else {}
-            if product.category_id not in links:
-                plan.category_adds.append((code, product.category_id))
-                if product.pk:
+            links = linked.get(product.get("id", 0), {})
+            if product["category_id"] not in links:
+                plan.category_adds.append((code, product["category_id"]))
+                if "id" in product:
                     plan.touch(row)
             old = plan.moved_from.get(code)
             if old is not None and old in links:
@@ -282,13 +285,13 @@ class BatchWriter:
         self, row: CatalogRow, variant: _Variant | None, stocks: dict[int, Stock], plan: _Plan
     ) -> None:
         if variant is None:
-            plan.new_variants[row.sku] = ProductVariant(
-                sku=row.sku,
-                name=row.variant_name or "",
-                price_amount=row.price,
-                currency=row.currency,
-                weight_grams=row.weight_grams,
-            )
+            plan.new_variants[row.sku] = {
+                "sku": row.sku,
+                "name": row.variant_name or "",
+                "price_amount": row.price,
+                "currency": row.currency,
+                "weight_grams": row.weight_grams,
+            }
             plan.new_variant_stock[row.sku] = row.stock or 0
             plan.new_variant_code[row.sku] = row.product_code
             plan.created_rows.add(row.row)
@@ -316,7 +319,7 @@ class BatchWriter:
         stock = stocks.get(variant.pk)
         if stock is None:
             plan.new_stocks.append(
-                Stock(variant_id=variant.pk, warehouse_id=self.structure.warehouse(), quantity=row.stock)
+                {"variant_id": variant.pk, "warehouse_id": self.structure.warehouse(), "quantity": row.stock}
             )
             plan.touch(row)
         elif stock.quantity != row.stock:
@@ -384,22 +387,30 @@ class BatchWriter:
 
     # --- writing ------------------------------------------------------------------------------
 
-    def _apply(self, plan: _Plan, products: dict[str, Product], variants: dict[str, _Variant]) -> None:
-        self._create_products(plan)
-        product_ids = {code: p.pk for code, p in products.items()}
-        product_ids |= {code: p.pk for code, p in plan.new_products.items()}
-        for sku, variant in plan.new_variants.items():
-            variant.product_id = product_ids[plan.new_variant_code[sku]]
-        ProductVariant.objects.bulk_create(list(plan.new_variants.values()))
+    def _apply(self, plan: _Plan, products: dict[str, dict[str, Any]], variants: dict[str, _Variant]) -> None:
+        product_ids = {code: p["id"] for code, p in products.items()}
+        if plan.new_products:
+            self._set_slugs(plan)
+            insert_rows(Product, plan.new_products.values())
+            product_ids |= self._ids(Product, "code", list(plan.new_products))
+        variant_ids = {sku: v.pk for sku, v in variants.items()}
+        if plan.new_variants:
+            for sku, values in plan.new_variants.items():
+                values["product_id"] = product_ids[plan.new_variant_code[sku]]
+            insert_rows(ProductVariant, plan.new_variants.values())
+            variant_ids |= self._ids(ProductVariant, "sku", list(plan.new_variants))
         if plan.changed_variants:
             fields = [*sorted(plan.changed_variant_fields), "updated_at"]
             ProductVariant.objects.bulk_update(plan.changed_variants, fields)
         warehouse_id = self.structure.warehouse()
-        new_stocks = plan.new_stocks + [
-            Stock(variant_id=variant.pk, warehouse_id=warehouse_id, quantity=plan.new_variant_stock[sku])
-            for sku, variant in plan.new_variants.items()
-        ]
-        Stock.objects.bulk_create(new_stocks)
+        insert_rows(
+            Stock,
+            plan.new_stocks
+            + [
+                {"variant_id": variant_ids[sku], "warehouse_id": warehouse_id, "quantity": quantity}
+                for sku, quantity in plan.new_variant_stock.items()
+            ],
+        )
         if plan.changed_stocks:
             for stock in plan.changed_stocks:
                 stock.updated_at = timezone.now()
@@ -413,9 +424,6 @@ class BatchWriter:
                 published_at=timezone.now()
             )
 
-        variant_ids = {sku: v.pk for sku, v in variants.items()} | {
-            sku: v.pk for sku, v in plan.new_variants.items()
-        }
         categories = Product.categories.through
         product_values = Product.attribute_values.through
         variant_values = ProductVariant.attribute_values.through
@@ -426,38 +434,47 @@ class BatchWriter:
         ):
             if link_ids:
                 through.objects.filter(pk__in=link_ids).delete()
-        categories.objects.bulk_create(
-            [categories(product_id=product_ids[code], category_id=cid) for code, cid in plan.category_adds]
+        insert_rows(
+            categories,
+            ({"product_id": product_ids[code], "category_id": cid} for code, cid in plan.category_adds),
         )
-        product_values.objects.bulk_create(
-            [
-                product_values(product_id=product_ids[code], attributevalue_id=v)
+        insert_rows(
+            product_values,
+            (
+                {"product_id": product_ids[code], "attributevalue_id": v}
                 for code, v in plan.product_value_adds
-            ]
+            ),
         )
-        variant_values.objects.bulk_create(
-            [
-                variant_values(productvariant_id=variant_ids[sku], attributevalue_id=v)
+        insert_rows(
+            variant_values,
+            (
+                {"productvariant_id": variant_ids[sku], "attributevalue_id": v}
                 for sku, v in plan.variant_value_adds
-            ]
+            ),
         )
         products_refresh(product_ids=sorted(product_ids[code] for code in plan.touched_products))
 
-    def _create_products(self, plan: _Plan) -> None:
+    @staticmethod
+    def _ids(model: Any, key: str, values: list[str]) -> dict[str, int]:
+        return dict(model.objects.filter(**{f"{key}__in": values}).values_list(key, "pk"))
+
+    def _set_slugs(self, plan: _Plan) -> None:
         """Slugs from the title; the product code is added when the title's slug is taken."""
-        new = list(plan.new_products.values())
-        if not new:
-            return
-        bases = {p.code: slugify(p.name)[:200] or slugify(p.code) or "product" for p in new}
-        fallbacks = {code: f"{base}-{slugify(code)}"[:220] for code, base in bases.items()}
+        new = plan.new_products
+        bases = {
+            code: cached_slug(values["name"])[:200] or cached_slug(code) or "product"
+            for code, values in new.items()
+        }
+        fallbacks = {code: f"{base}-{cached_slug(code)}"[:220] for code, base in bases.items()}
         wanted = set(bases.values()) | set(fallbacks.values())
         taken = set(Product.objects.filter(slug__in=wanted).values_list("slug", flat=True))
-        for product in new:
-            slug = bases[product.code]
+        for code, values in new.items():
+            slug = bases[code]
             if slug in taken:
-                slug, n = fallbacks[product.code], 2
-                while slug in taken or Product.objects.filter(slug=slug).exists():
-                    slug, n = f"{fallbacks[product.code][:210]}-{n}", n + 1
+                slug, n = fallbacks[code], 2
+                while slug in taken:  # rare: the title+code slug is taken too
+                    slug, n = f"{fallbacks[code][:210]}-{n}", n + 1
+                    if Product.objects.filter(slug=slug).exists():
+                        taken.add(slug)
             taken.add(slug)
-            product.slug = slug
-        Product.objects.bulk_create(new)
+            values["slug"] = slug

@@ -288,7 +288,7 @@ def test_a_dry_run_writes_nothing_and_counts_what_a_run_would_do(tmp_path):
     path = write_csv(tmp_path, [*MUGS, ["BAD", "", "Bad", "", "x", "", "", "", ""]])
     status, out, err = run(path, "--dry-run", "--batch-size", "1")
     assert status == 1
-    assert "row 6, price: 'x' is not a price" in err
+    assert "row 5, price: 'x' is not a price" in err
     assert "3 would be created, 0 would be updated, 0 unchanged, 1 invalid" in out
     assert "Dry run: nothing was written." in out
     assert "categories would be created: 3" in out
