@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.run --targets    # only the pages and API on scripts/serve
     .venv/bin/python -m bench.run --servers    # only granian vs gunicorn
     .venv/bin/python -m bench.run --checkout   # only the checkout flow (add --tiers both for PostgreSQL)
+    .venv/bin/python -m bench.run --search --sizes demo,100k   # only search speed (cached databases)
     BENCH_DURATION=3 BENCH_WARMUP=1 BENCH_RUNS=1 .venv/bin/python -m bench.run   # quick look
 
 See bench/README.md for what is measured and why.
@@ -19,7 +20,7 @@ from dataclasses import asdict
 from types import FrameType
 from typing import Any
 
-from bench import checkout, measure, report, results, servers, shop, wrk
+from bench import checkout, measure, report, results, search, servers, shop, wrk
 from bench.procs import RssSampler, role
 from bench.server import ROOT, Server, ServerError, free_port
 
@@ -93,11 +94,22 @@ def main(argv: list[str] | None = None) -> int:
     only.add_argument("--targets", action="store_true", help="only the pages and API")
     only.add_argument("--servers", action="store_true", help="only the server comparison")
     only.add_argument("--checkout", action="store_true", help="only the checkout flow")
+    only.add_argument("--search", action="store_true", help="only search speed (issue 5)")
+    parser.add_argument(
+        "--sizes",
+        default=None,
+        help="search: catalog sizes, comma separated, of demo, 100k, 1m (default: all with --search,"
+        " demo in a full run)",
+    )
+    parser.add_argument(
+        "--reindex", action="store_true", help="search: rebuild the index of cached databases (timed again)"
+    )
     parser.add_argument(
         "--tiers",
         choices=("embedded", "both"),
         default="both" if os.environ.get("BENCH_PG") == "1" else "embedded",
-        help="checkout: the embedded tier (SQLite in var/) only, or also PostgreSQL + Redis (BENCH_PG=1)",
+        help="checkout and search: the embedded tier (SQLite in var/) only, or also PostgreSQL + Redis"
+        " (BENCH_PG=1)",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a check fails")
     args = parser.parse_args(argv)
@@ -106,6 +118,19 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     try:
         found: dict[str, object] = {}
+        if args.search or not (args.targets or args.servers or args.checkout):
+            chosen = args.sizes or (",".join(search.SIZES) if args.search else "demo")
+            sizes = [size.strip().lower() for size in chosen.split(",") if size.strip()]
+            unknown = sorted(set(sizes) - set(search.SIZES))
+            if unknown:
+                parser.error(f"unknown size(s) {', '.join(unknown)}: choose from {', '.join(search.SIZES)}")
+            tiers = ["sqlite", "postgres"] if args.tiers == "both" else ["sqlite"]
+            data, markdown = search.run(tiers, sizes, reindex=args.reindex)
+            written = results.write("search-", data, markdown, results.now())
+            print("\n" + markdown + "\n\nWritten: " + ", ".join(str(p.relative_to(ROOT)) for p in written))
+            failed = any(not c["passed"] for c in data["checks"])
+            if args.search:
+                return 1 if failed and args.strict else 0
         if not args.checkout:  # the checkout run prepares each tier's database itself
             wrk.ensure_installed()
             found = shop.prepare()
@@ -114,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             when = results.now()
             written = results.write("", data, markdown, when)
             print("\n" + markdown + "\n\nWritten: " + ", ".join(str(p.relative_to(ROOT)) for p in written))
-            failed = any(not c["passed"] for c in data["checks"])
+            failed = failed or any(not c["passed"] for c in data["checks"])
         if not (args.targets or args.servers):
             tiers = ["sqlite", "postgres"] if args.tiers == "both" else ["sqlite"]
             data, markdown = checkout.run(tiers)
@@ -128,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nInterrupted: every server the bench started has been stopped.", file=sys.stderr)
         return 130
-    except (wrk.WrkError, ServerError, checkout.CheckoutError) as error:
+    except (wrk.WrkError, ServerError, checkout.CheckoutError, search.SearchBenchError) as error:
         print(f"\nbench: {error}", file=sys.stderr)
         return 2
     return 1 if failed and args.strict else 0
