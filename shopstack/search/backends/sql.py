@@ -5,7 +5,7 @@ sorting, paging and counts. A subclass supplies the full-text match as SQL that 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -143,20 +143,23 @@ class SqlIndexBackend(SearchBackend):
 
     # Reading ----------------------------------------------------------------------------
 
-    def _filters_sql(self, filters: SearchFilters) -> tuple[str, list[Any]]:
+    def _filters_sql(self, filters: SearchFilters, *, ignore: str | None = None) -> tuple[str, list[Any]]:
+        """WHERE conditions on `d` for the filters; `ignore` leaves one out ("price", "in_stock"
+        or a facet name), to count that facet under the others only (multi-select facets)."""
         clauses: list[str] = []
         params: list[Any] = []
-        if filters.min_price is not None:
-            clauses.append("d.price_amount >= %s")
-            params.append(filters.min_price)
-        if filters.max_price is not None:
-            clauses.append("d.price_amount <= %s")
-            params.append(filters.max_price)
-        if filters.in_stock is not None:
+        if ignore != "price":
+            if filters.min_price is not None:
+                clauses.append("d.price_amount >= %s")
+                params.append(filters.min_price)
+            if filters.max_price is not None:
+                clauses.append("d.price_amount <= %s")
+                params.append(filters.max_price)
+        if filters.in_stock is not None and ignore != "in_stock":
             clauses.append("d.in_stock = %s")
             params.append(filters.in_stock)
         for name, values in sorted(filters.facets.items()):
-            if not values:
+            if not values or name == ignore:
                 continue
             clauses.append(
                 "EXISTS (SELECT 1 FROM search_searchfacet f WHERE f.document_id = d.product_id"
@@ -192,13 +195,16 @@ class SqlIndexBackend(SearchBackend):
     ) -> SearchResult:
         placement = placement or Placement()
         match_sql, match_params = self._matches_sql(query, placement)
-        where, where_params = self._filters_sql(filters)
-        base = f"FROM ({match_sql}) AS m JOIN search_searchdocument d ON d.product_id = m.id WHERE {where}"
-        base_params = [*match_params, *where_params]
-
         order_sql, order_params = self._order_sql(query, sort, placement)
         offset = (max(page, 1) - 1) * per_page
         with connection.cursor() as cursor:
+
+            def base_for(ignore: str | None = None) -> tuple[str, list[Any]]:
+                where, where_params = self._filters_sql(filters, ignore=ignore)
+                joined = f"FROM ({match_sql}) AS m JOIN search_searchdocument d ON d.product_id = m.id"
+                return f"{joined} WHERE {where}", [*match_params, *where_params]
+
+            base, base_params = base_for()
             cursor.execute(
                 f"SELECT d.product_id, m.score, d.title {base} ORDER BY {order_sql} LIMIT %s OFFSET %s",
                 [*base_params, *order_params, per_page, offset],
@@ -208,7 +214,7 @@ class SqlIndexBackend(SearchBackend):
                 Hit(id=row[0], score=float(row[1] or 0), highlights={"title": highlight(row[2], query)})
                 for row in rows
             ]
-            total, facets = self._counts(cursor, base, base_params)
+            total, facets = self._counts(cursor, base_for, filters)
         return SearchResult(hits=hits, total=total, facets=facets)
 
     def _order_sql(self, query: ParsedQuery, sort: str, placement: Placement) -> tuple[str, list[Any]]:
@@ -244,45 +250,83 @@ class SqlIndexBackend(SearchBackend):
             [*pin_params, *boost_params, *params],
         )
 
-    def _counts(self, cursor: Any, base: str, params: list[Any]) -> tuple[int, dict[str, list[FacetCount]]]:
-        buckets = []
-        bucket_params: list[Any] = []
-        for _key, _label, low, high in PRICE_BUCKETS:
-            conditions = []
-            if low is not None:
-                conditions.append("d.price_amount >= %s")
-                bucket_params.append(low)
-            if high is not None:
-                conditions.append("d.price_amount < %s")
-                bucket_params.append(high)
-            buckets.append(f"SUM(CASE WHEN {' AND '.join(conditions)} THEN 1 ELSE 0 END)")
+    def _counts(
+        self, cursor: Any, base_for: Callable[[str | None], tuple[str, list[Any]]], filters: SearchFilters
+    ) -> tuple[int, dict[str, list[FacetCount]]]:
+        """The total and the facet counts. Multi-select facets: each facet is counted under
+        every filter except its own (with colour=red chosen, the colour facet still counts
+        blue and green, so the shopper can switch or add one); so are the price buckets
+        (without the price range) and the in-stock count (without the in-stock filter)."""
+        base, params = base_for(None)
+        priced = filters.min_price is not None or filters.max_price is not None
+        stocked = filters.in_stock is not None
+        buckets_sql, bucket_params = _bucket_sums()
         cursor.execute(
-            f"SELECT COUNT(*), SUM(CASE WHEN d.in_stock THEN 1 ELSE 0 END), {', '.join(buckets)} {base}",
+            f"SELECT COUNT(*), SUM(CASE WHEN d.in_stock THEN 1 ELSE 0 END), {buckets_sql} {base}",
             [*bucket_params, *params],
         )
         row = cursor.fetchone()
         total = int(row[0] or 0)
+        chosen = sorted(name for name, values in filters.facets.items() if values)
         facets: dict[str, list[FacetCount]] = {}
-        if not total:
+        if not total and not (chosen or priced or stocked):
             return 0, facets
-        facets["in_stock"] = [FacetCount("true", "In stock", int(row[1] or 0))]
-        facets["price"] = [
+        in_stock, bucket_counts = row[1], row[2:]
+        if stocked:
+            stock_base, stock_params = base_for("in_stock")
+            cursor.execute(f"SELECT SUM(CASE WHEN d.in_stock THEN 1 ELSE 0 END) {stock_base}", stock_params)
+            in_stock = cursor.fetchone()[0]
+        if priced:
+            price_base, price_params = base_for("price")
+            cursor.execute(f"SELECT {buckets_sql} {price_base}", [*bucket_params, *price_params])
+            bucket_counts = cursor.fetchone()
+        if total or in_stock:
+            facets["in_stock"] = [FacetCount("true", "In stock", int(in_stock or 0))]
+        prices = [
             FacetCount(key, label, int(count or 0))
-            for (key, label, _low, _high), count in zip(PRICE_BUCKETS, row[2:], strict=True)
+            for (key, label, _low, _high), count in zip(PRICE_BUCKETS, bucket_counts, strict=True)
             if count
         ]
+        if prices:
+            facets["price"] = prices
+        if total:
+            others = f" AND f.name NOT IN ({_placeholders(chosen)})" if chosen else ""
+            self._facet_counts(cursor, f"{others}", [*params, *chosen], base, facets)
+        for name in chosen:
+            own_base, own_params = base_for(name)
+            self._facet_counts(cursor, " AND f.name = %s", [*own_params, name], own_base, facets)
+        for name, counts in facets.items():
+            if name not in ("price", "in_stock"):
+                counts.sort(key=lambda c: (-c.count, c.label))
+        return total, facets
+
+    def _facet_counts(
+        self, cursor: Any, names_sql: str, params: list[Any], base: str, facets: dict[str, list[FacetCount]]
+    ) -> None:
         cursor.execute(
             "SELECT f.name, f.value, MAX(f.label), COUNT(*)"
-            f" FROM search_searchfacet f WHERE f.document_id IN (SELECT d.product_id {base})"
+            f" FROM search_searchfacet f WHERE f.document_id IN (SELECT d.product_id {base}){names_sql}"
             " GROUP BY f.name, f.value",
             params,
         )
         for name, value, label, count in cursor.fetchall():
             facets.setdefault(name, []).append(FacetCount(value, label, int(count)))
-        for name, counts in facets.items():
-            if name not in ("price", "in_stock"):
-                counts.sort(key=lambda c: (-c.count, c.label))
-        return total, facets
+
+
+def _bucket_sums() -> tuple[str, list[Any]]:
+    """SUM(...) columns counting the PRICE_BUCKETS, and their parameters."""
+    buckets = []
+    params: list[Any] = []
+    for _key, _label, low, high in PRICE_BUCKETS:
+        conditions = []
+        if low is not None:
+            conditions.append("d.price_amount >= %s")
+            params.append(low)
+        if high is not None:
+            conditions.append("d.price_amount < %s")
+            params.append(high)
+        buckets.append(f"SUM(CASE WHEN {' AND '.join(conditions)} THEN 1 ELSE 0 END)")
+    return ", ".join(buckets), params
 
 
 def price_bucket_range(key: str) -> tuple[Decimal | None, Decimal | None] | None:

@@ -137,6 +137,34 @@ def test_filters_and_facet_counts(backend: SearchBackend, shop: dict) -> None:
     assert by_category.total == 3
 
 
+def test_each_facet_is_counted_without_its_own_filter(backend: SearchBackend, shop: dict) -> None:
+    red = backend.search(q("heart"), filters=SearchFilters(facets={"colour": ("red",)}))
+    assert ids(red) == [shop["red"].pk]
+    # The colour facet still offers white (the holder), so the shopper can switch or add it ...
+    assert {(c.value, c.count) for c in red.facets["colour"]} == {("red", 1), ("white", 1)}
+    # ... while the other facets count only what the red filter leaves.
+    assert {(c.value, c.count) for c in red.facets["category"]} == {("candles", 1), ("home", 1)}
+    assert {(c.value, c.count) for c in red.facets["price"]} == {("10-20", 1)}
+
+    both = backend.search(
+        q("heart"), filters=SearchFilters(facets={"colour": ("red",), "category": ("kitchen",)})
+    )
+    assert both.total == 0
+    # Nothing is both red and in the kitchen, yet each facet shows where to go instead.
+    assert "colour" not in both.facets  # the one kitchen heart (the mug) has no colour
+    assert {(c.value, c.count) for c in both.facets["category"]} == {("candles", 1), ("home", 1)}
+
+    cheap = backend.search(q("heart"), filters=SearchFilters(max_price=Decimal("5")))
+    assert ids(cheap) == [shop["holder"].pk]
+    assert {(c.value, c.count) for c in cheap.facets["price"]} == {("0-5", 1), ("5-10", 1), ("10-20", 1)}
+    assert {(c.value, c.count) for c in cheap.facets["colour"]} == {("white", 1)}
+
+    sold_out = backend.search(q("heart"), filters=SearchFilters(in_stock=False))
+    assert ids(sold_out) == [shop["red"].pk]
+    assert sold_out.facets["in_stock"][0].count == 2  # the holder and the mug, without the filter
+    assert {(c.value, c.count) for c in sold_out.facets["colour"]} == {("red", 1)}
+
+
 def test_empty_query_matches_all_and_sorts(backend: SearchBackend, shop: dict) -> None:
     everything = [shop[key].pk for key in ("bag", "holder", "candle", "mug", "red")]
     assert ids(backend.search(q(""), filters=NONE, sort="price"))[:5] == everything
