@@ -5,7 +5,7 @@
     python -m shopstack.search.eval export-demo      # products.csv from a database where import_demo ran
 
 `run` uses a new empty database: a temporary SQLite file, or, when DATABASE_URL names a
-PostgreSQL database, `test_<that name>` (created, then dropped). It always uses the
+PostgreSQL database, `<that name>_search_eval` (created, then dropped). It always uses the
 in-process cache, so a shared Redis is never touched: caching plays no part in ranking.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime
-from statistics import fmean
+from statistics import fmean, median
 
 from shopstack.search.eval.runner import EvalRun, QueryResult
 
@@ -19,9 +19,10 @@ def _means(results: list[QueryResult]) -> tuple[tuple[float, ...], tuple[float, 
     return ours, theirs
 
 
-def _row(label: str, count: int, ours: tuple[float, ...], theirs: tuple[float, ...]) -> str:
+def _row(label: str, results: list[QueryResult], ours: tuple[float, ...], theirs: tuple[float, ...]) -> str:
     cells = [f"{o:.3f} / {t:.3f}{' ⚠' if o < t else ''}" for o, t in zip(ours, theirs, strict=True)]
-    return f"| {label} | {count} | " + " | ".join(cells) + " |"
+    found = f"{median(len(r.ours) for r in results):g} / {median(len(r.baseline) for r in results):g}"
+    return f"| {label} | {len(results)} | " + " | ".join(cells) + f" | {found} |"
 
 
 def summary(run: EvalRun) -> dict[str, dict[str, tuple[float, ...]]]:
@@ -52,17 +53,15 @@ def report_markdown(run: EvalRun) -> str:
         "",
         "Each cell is **ours / BM25** (mean over the queries); ⚠ marks where ours is lower.",
         "",
-        "| queries | n | NDCG@10 | MRR | recall@100 |",
-        "|---|---:|---|---|---|",
+        "| queries | n | NDCG@10 | MRR | recall@100 | results (median of 100 max) |",
+        "|---|---:|---|---|---|---|",
     ]
-    table = summary(run)
-    kinds: dict[str, int] = defaultdict(int)
+    groups: dict[str, list[QueryResult]] = defaultdict(list)
     for result in run.results:
-        kinds[result.query.kind] += 1
-    for label, values in table.items():
-        count = len(run.results) if label == "all" else kinds[label]
-        name = "**all**" if label == "all" else label
-        lines.append(_row(name, count, values["ours"], values["bm25"]))
+        groups[result.query.kind].append(result)
+    for label, values in summary(run).items():
+        results = run.results if label == "all" else groups[label]
+        lines.append(_row("**all**" if label == "all" else label, results, values["ours"], values["bm25"]))
     lines += [
         "",
         f"## Worst {min(WORST, len(run.results))} queries (our NDCG@10)",

@@ -156,9 +156,12 @@ def evaluate(dataset: Dataset, progress: Callable[[str], None] | None = None) ->
 
 def evaluate_fresh(dataset: Dataset, progress: Callable[[str], None] | None = None) -> EvalRun:
     """`evaluate` in a new, migrated, empty database (Django's test database of the configured
-    one: a temporary SQLite file, or `test_<name>` on PostgreSQL), dropped afterwards."""
+    one: a temporary SQLite file, or `<name>_search_eval` on PostgreSQL), dropped afterwards."""
     creation = connection.creation
     old_name = connection.settings_dict["NAME"]
+    if connection.vendor != "sqlite":
+        # Not the test suite's `test_<name>`: an evaluation beside a test run must not drop it.
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = f"{old_name}_search_eval"
     creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         return evaluate(dataset, progress)
