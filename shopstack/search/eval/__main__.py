@@ -32,6 +32,13 @@ def _django(settings: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from shopstack.search.eval.dataset import DatasetError, dataset_load
+
+    try:
+        dataset = dataset_load(args.dataset)
+    except DatasetError as error:
+        print(f"eval-search: {error}", file=sys.stderr)
+        return 2
     for name in ("REDIS_URL", "CACHE_URL"):
         os.environ.pop(name, None)
     if not os.environ.get("DATABASE_URL"):
@@ -41,15 +48,9 @@ def _run(args: argparse.Namespace) -> int:
     _django("config.settings.test")
     from django.test.utils import setup_test_environment
 
-    from shopstack.search.eval.dataset import DatasetError, dataset_load
     from shopstack.search.eval.report import report_markdown
     from shopstack.search.eval.runner import EvalError, evaluate_fresh
 
-    try:
-        dataset = dataset_load(args.dataset)
-    except DatasetError as error:
-        print(f"eval-search: {error}", file=sys.stderr)
-        return 2
     setup_test_environment()
     # The figures are the output; the library's and the task runner's chatter is not.
     for name in ("bm25s", "django.tasks"):
