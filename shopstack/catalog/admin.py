@@ -9,10 +9,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 
+from shopstack.catalog.importing import CANONICAL_COLUMNS, REQUIRED_COLUMNS, HeaderError
+from shopstack.catalog.importing import uploads as catalog_uploads
 from shopstack.catalog.models import (
     Attribute,
     AttributeValue,
@@ -24,7 +28,7 @@ from shopstack.catalog.models import (
 )
 from shopstack.catalog.services import products_change_price, products_refresh, products_set_published
 from shopstack.core.admin_utils import csv_export_action
-from shopstack.core.errors import ValidationFailed
+from shopstack.core.errors import DomainError, NotFound, ValidationFailed
 
 
 @admin.register(Category)
@@ -96,6 +100,36 @@ class PriceChangeForm(forms.Form):
         return cleaned
 
 
+class CatalogUploadForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text="UTF-8, with a header row (docs/import-catalog.md).")
+
+
+class CatalogMappingForm(forms.Form):
+    """One choice per canonical column: which of the file's columns holds it."""
+
+    def __init__(self, headers: list[str], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        by_name = {header.lower(): header for header in reversed(headers) if header}
+        choices = [("", "(not in the file)"), *((header, header) for header in headers if header)]
+        for column in CANONICAL_COLUMNS:
+            self.fields[column] = forms.ChoiceField(
+                label=f"{column} (required)" if column in REQUIRED_COLUMNS else column,
+                choices=choices,
+                required=False,
+                initial=by_name.get(column, ""),
+            )
+
+    def mapping(self) -> dict[str, str]:
+        return {column: self.cleaned_data.get(column) or "" for column in CANONICAL_COLUMNS}
+
+
+def _form_errors(form: forms.Form, error: DomainError) -> None:
+    form.add_error(None, error.message)
+    for field_name, messages_ in error.fields.items():
+        for message in messages_:
+            form.add_error(None, f"{field_name}: {message}")
+
+
 def _ids(queryset: QuerySet[Product]) -> list[int]:
     return list(queryset.values_list("pk", flat=True))
 
@@ -139,6 +173,102 @@ class ProductAdmin(admin.ModelAdmin):
     inlines = (ProductVariantInline, ProductMediaInline)
     actions = ("publish", "unpublish", "change_price", "export_csv")
     show_full_result_count = False
+
+    # --- CSV import (the rules are in catalog.importing; these views only wire them) -----------
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("import/", wrap(self.import_upload_view), name="catalog_product_import"),
+            path("import/<str:token>/", wrap(self.import_map_view), name="catalog_product_import_map"),
+            path(
+                "import/<str:token>/status/",
+                wrap(self.import_status_view),
+                name="catalog_product_import_status",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _check_import_permission(self, request: HttpRequest) -> None:
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+
+    def _import_page(
+        self, request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+    ) -> TemplateResponse:
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, **context}
+        return TemplateResponse(request, f"admin/catalog/product/{template}", context, status=status)
+
+    def import_upload_view(self, request: HttpRequest) -> HttpResponse:
+        self._check_import_permission(request)
+        form = CatalogUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                token, _ = catalog_uploads.upload_store(file=form.cleaned_data["file"])
+            except DomainError as error:
+                form.add_error("file", error.message)
+                for messages_ in error.fields.values():
+                    for message in messages_:
+                        form.add_error("file", message)
+            else:
+                return HttpResponseRedirect(reverse("admin:catalog_product_import_map", args=[token]))
+        context = {
+            "title": "Import products from CSV",
+            "form": form,
+            "max_mb": catalog_uploads.max_upload_bytes() // (1024 * 1024),
+        }
+        return self._import_page(request, "import_upload.html", context, status=400 if form.errors else 200)
+
+    def import_map_view(self, request: HttpRequest, token: str) -> HttpResponse:
+        self._check_import_permission(request)
+        try:
+            headers = catalog_uploads.upload_header(token=token)
+            size = catalog_uploads.upload_size(token=token)
+        except NotFound as error:
+            raise Http404(error.message) from error
+        form = CatalogMappingForm(headers, request.POST or None)
+        context: dict[str, Any] = {
+            "title": "Map the file's columns",
+            "form": form,
+            "headers": headers,
+            "size": size,
+        }
+        if request.method == "POST" and form.is_valid():
+            mapping = form.mapping()
+            try:
+                if request.POST.get("action") == "import":
+                    if size <= catalog_uploads.inline_max_bytes():
+                        report = catalog_uploads.upload_import(token=token, mapping=mapping)
+                        context |= {"title": "Import finished", "report": report.as_dict(), "state": "done"}
+                        return self._import_page(request, "import_status.html", context)
+                    catalog_uploads.upload_import_request(token=token, mapping=mapping)
+                    return HttpResponseRedirect(reverse("admin:catalog_product_import_status", args=[token]))
+                report, whole = catalog_uploads.upload_preview(token=token, mapping=mapping)
+                context |= {
+                    "preview": report.as_dict(),
+                    "whole": whole,
+                    "preview_rows": catalog_uploads.PREVIEW_ROWS,
+                }
+            except HeaderError as error:
+                _form_errors(form, error)
+        status = 400 if form.errors else 200
+        return self._import_page(request, "import_map.html", context, status=status)
+
+    def import_status_view(self, request: HttpRequest, token: str) -> HttpResponse:
+        self._check_import_permission(request)
+        try:
+            status = catalog_uploads.upload_status(token=token)
+        except NotFound as error:
+            raise Http404(error.message) from error
+        total = int(status.get("bytes_total") or 0)
+        context = {
+            "title": "Import progress" if status.get("state") in {"queued", "running"} else "Import finished",
+            "state": status.get("state"),
+            "report": status.get("report"),
+            "error": status.get("error", ""),
+            "percent": int(100 * int(status.get("bytes_done") or 0) / total) if total else 0,
+        }
+        return self._import_page(request, "import_status.html", context)
 
     def save_model(self, request: HttpRequest, obj: Product, form: forms.ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)

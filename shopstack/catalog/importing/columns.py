@@ -113,7 +113,11 @@ def resolve_columns(header: Sequence[str], mapping: Mapping[str, str] | None = N
     index: dict[str, int] = {}
     labels: dict[str, str] = {}
     mapped_positions: dict[int, str] = {}
+    # An empty mapping ("not in the file", from the admin form) keeps a same-named column unread.
+    unread = {canonical for canonical, theirs in mapping.items() if not theirs}
     for canonical, theirs in mapping.items():
+        if not theirs:
+            continue
         if not is_canonical(canonical):
             problems.setdefault("map", []).append(f"{canonical!r} is not a column of the catalog format.")
             continue
@@ -134,7 +138,7 @@ def resolve_columns(header: Sequence[str], mapping: Mapping[str, str] | None = N
         if position in mapped_positions:
             continue
         canonical = name.lower()
-        if is_canonical(canonical) and canonical not in index:
+        if is_canonical(canonical) and canonical not in index and canonical not in unread:
             index[canonical], labels[canonical] = position, name
         elif name:
             ignored.append(name)

@@ -111,13 +111,16 @@ def _text(stream: IO[bytes]) -> io.TextIOWrapper:
 
 
 def read_header(stream: IO[bytes]) -> list[str]:
-    """The file's first row (for the admin's mapping form)."""
+    """The file's first row (for the admin's mapping form). The stream stays open."""
+    text = _text(stream)
     try:
-        header = next(csv.reader(_text(stream)), [])
+        header = next(csv.reader(text), [])
     except (UnicodeDecodeError, csv.Error) as error:
         raise HeaderError(
             "The file is not a UTF-8 CSV file.", fields={"file": [_file_problem(error)]}
         ) from error
+    finally:
+        text.detach()  # else closing the wrapper would close the caller's file
     return [cell.strip() for cell in header]
 
 
@@ -157,12 +160,14 @@ def import_catalog(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_error: Callable[[RowError], None] | None = None,
     on_batch: Callable[[ImportReport], None] | None = None,
+    limit: int | None = None,
 ) -> ImportReport:
     """Create or update the catalog from a CSV file in the format of docs/import-catalog.md.
 
     Raises HeaderError (and writes nothing) when the header or the mapping cannot be used.
     Invalid rows are reported and skipped; valid rows are imported in batches of
-    `batch_size`, each in its own transaction. `on_batch` is called after each batch."""
+    `batch_size`, each in its own transaction. `on_batch` is called after each batch.
+    With `limit`, only the first `limit` data rows are read (for a preview)."""
     if not 1 <= batch_size <= MAX_BATCH_SIZE:
         raise HeaderError(
             "The batch size is out of range.", fields={"batch_size": [f"Give 1 to {MAX_BATCH_SIZE}."]}
@@ -201,6 +206,8 @@ def import_catalog(
     batch: list[CatalogRow] = []
     try:
         for number, cells in rows:
+            if limit is not None and report.rows >= limit:
+                break
             report.rows += 1
             checked = checker.check(number, cells)
             if isinstance(checked, list):

@@ -1,0 +1,159 @@
+"""Catalog files uploaded in the back office, and the state of their import.
+
+An upload is stored under `catalog-imports/<token>/` in the default storage (local media
+on the embedded tier, object storage when scaled out), so that the task worker, in
+another process or on another machine, reads the same file. The import's progress and
+result are written beside it as `status.json` after every batch; the status page reads
+that file. A large file's import is requested with a `CatalogImportRequested` event,
+whose handler (catalog/tasks.py) enqueues the task.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from shopstack.catalog.importing.columns import HeaderError, resolve_columns
+from shopstack.catalog.importing.runner import ImportReport, import_catalog, read_header
+from shopstack.core.errors import NotFound, ValidationFailed
+from shopstack.core.events import event_record
+
+ROOT = "catalog-imports"
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+DEFAULT_INLINE_MAX_BYTES = 1024 * 1024  # about 10,000 rows: imported while the page waits
+PREVIEW_ROWS = 10_000  # a preview of a larger file checks its first rows only
+REQUESTED_EVENT = "CatalogImportRequested"
+_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "CATALOG_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def inline_max_bytes() -> int:
+    return int(getattr(settings, "CATALOG_IMPORT_INLINE_MAX_BYTES", DEFAULT_INLINE_MAX_BYTES))
+
+
+def _path(token: str, name: str) -> str:
+    if not _TOKEN.match(token):
+        raise NotFound("No such upload.")
+    return f"{ROOT}/{token}/{name}"
+
+
+def upload_store(*, file: File[Any]) -> tuple[str, list[str]]:
+    """Keep an uploaded catalog file; returns its token and header. A file too large, not
+    UTF-8 CSV or without a header is refused (HeaderError / ValidationFailed) and not kept."""
+    limit = max_upload_bytes()
+    if file.size is not None and file.size > limit:
+        raise ValidationFailed(
+            "The file is too large.", fields={"file": [f"At most {limit // (1024 * 1024)} MB."]}
+        )
+    file.seek(0)
+    header = read_header(file)
+    if not any(header):
+        raise HeaderError("The file is empty.", fields={"file": ["The first row must name the columns."]})
+    token = uuid.uuid4().hex
+    file.seek(0)
+    default_storage.save(_path(token, "upload.csv"), file)
+    _status_write(token, {"state": "uploaded", "name": str(file.name or "")[:200]})
+    return token, header
+
+
+def upload_header(*, token: str) -> list[str]:
+    with _open(token) as stream:
+        return read_header(stream)
+
+
+def upload_size(*, token: str) -> int:
+    return int(default_storage.size(_path(token, "upload.csv")))
+
+
+def _open(token: str) -> IO[bytes]:
+    name = _path(token, "upload.csv")
+    if not default_storage.exists(name):
+        raise NotFound("No such upload.")
+    return default_storage.open(name, "rb")
+
+
+def upload_check_mapping(*, token: str, mapping: Mapping[str, str]) -> None:
+    """Refuse (HeaderError) a mapping that the import would refuse, before running anything."""
+    resolve_columns(upload_header(token=token), mapping)
+
+
+def upload_preview(*, token: str, mapping: Mapping[str, str]) -> tuple[ImportReport, bool]:
+    """A dry run over the file, or over its first PREVIEW_ROWS rows when it is large.
+    Returns the report and whether the whole file was checked."""
+    whole = upload_size(token=token) <= inline_max_bytes()
+    with _open(token) as stream:
+        report = import_catalog(
+            stream=stream, mapping=mapping, dry_run=True, limit=None if whole else PREVIEW_ROWS
+        )
+    return report, whole
+
+
+def upload_import(*, token: str, mapping: Mapping[str, str]) -> ImportReport:
+    """Import the upload, writing progress after every batch and the result at the end."""
+    size = upload_size(token=token)
+    progress = {"state": "running", "bytes_total": size, "started_at": timezone.now().isoformat()}
+    _status_write(token, progress)
+    try:
+        with _open(token) as stream:
+
+            def on_batch(report: ImportReport) -> None:
+                done = min(_position(stream), size)
+                _status_write(token, progress | {"bytes_done": done, "report": report.as_dict()})
+
+            report = import_catalog(stream=stream, mapping=mapping, on_batch=on_batch)
+    except Exception as error:
+        _status_write(token, progress | {"state": "failed", "error": f"{type(error).__name__}: {error}"})
+        raise
+    _status_write(token, progress | {"state": "done", "bytes_done": size, "report": report.as_dict()})
+    return report
+
+
+def upload_import_request(*, token: str, mapping: Mapping[str, str]) -> None:
+    """Ask the task worker to import the upload (catalog/tasks.py handles the event)."""
+    upload_check_mapping(token=token, mapping=mapping)
+    _status_write(token, {"state": "queued", "bytes_total": upload_size(token=token)})
+    with transaction.atomic():
+        event_record(
+            name=REQUESTED_EVENT,
+            aggregate_type="catalog_import",
+            aggregate_id=token,
+            payload={"token": token, "mapping": dict(mapping)},
+        )
+
+
+def upload_status(*, token: str) -> dict[str, Any]:
+    name = _path(token, "status.json")
+    if not default_storage.exists(name):
+        raise NotFound("No such upload.")
+    try:
+        with default_storage.open(name, "rb") as handle:
+            return dict(json.loads(handle.read()))
+    except (OSError, ValueError):
+        # Caught between the delete and the save of a rewrite: the next look shows it.
+        return {"state": "running"}
+
+
+def _status_write(token: str, status: dict[str, Any]) -> None:
+    name = _path(token, "status.json")
+    # Storage.save never overwrites (it picks another name), so the old file goes first.
+    default_storage.delete(name)
+    default_storage.save(name, ContentFile(json.dumps(status).encode()))
+
+
+def _position(stream: IO[bytes]) -> int:
+    try:
+        return int(stream.tell())
+    except (OSError, ValueError):
+        return 0

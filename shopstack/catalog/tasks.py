@@ -1,0 +1,32 @@
+"""Background work for the catalog (run by the task worker).
+
+`catalog_import_run` imports a file uploaded in the back office; it is enqueued by the
+handler of the `CatalogImportRequested` event that the upload page records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.tasks import task
+
+from shopstack.catalog.importing.uploads import upload_import, upload_status
+from shopstack.core.events import Event
+
+
+@task()
+def catalog_import_run(token: str, mapping: dict[str, str]) -> dict[str, Any]:
+    status = upload_status(token=token)
+    if status.get("state") != "queued":
+        return status  # the event was delivered twice: one import is enough
+    return upload_import(token=token, mapping=mapping).as_dict()
+
+
+def on_catalog_import_requested(event: Event) -> None:
+    token, mapping = str(event.payload["token"]), dict(event.payload.get("mapping", {}))
+    # On the immediate backend (tests) the import must not run inside the dispatcher's transaction.
+    if catalog_import_run.get_backend().supports_defer:
+        catalog_import_run.enqueue(token, mapping)
+    else:
+        transaction.on_commit(lambda: catalog_import_run.enqueue(token, mapping))
