@@ -16,6 +16,8 @@ class OrdersConfig(AppConfig):
             subscribe(name, handlers.on_order_step_due)
         for name in ("PaymentAuthorized", "PaymentFailed", "PaymentActionRequired"):
             subscribe(name, handlers.on_payment_settled)
+        for name in ("PaymentLateAuthorization", "PaymentLateAuthorizationVoided"):
+            subscribe(name, handlers.on_payment_late_authorization)
         periodic_register(name="orders.resume", interval_seconds=30, task=handlers.order_workflow_resume)
         periodic_register(
             name="orders.expire_unfinished_payments",

@@ -12,6 +12,7 @@ from django.utils import timezone
 from shopstack.core.events import Event
 from shopstack.orders.models import Order
 from shopstack.orders.services import (
+    order_log_late_authorization,
     order_payment_apply,
     order_step_failed,
     order_workflow_resume_due,
@@ -124,3 +125,14 @@ def on_payment_settled(event: Event) -> None:
         return
     if order_payment_apply(order_id=order_id):
         _enqueue_after_commit(order_id)
+
+
+def on_payment_late_authorization(event: Event) -> None:
+    """PaymentLateAuthorization / PaymentLateAuthorizationVoided: note it in the order's log."""
+    ref = str(event.payload.get("ref", ""))
+    if ref:
+        order_log_late_authorization(
+            payment_ref=ref,
+            late_reference=str(event.payload.get("late_reference", "")),
+            voided=event.name == "PaymentLateAuthorizationVoided",
+        )

@@ -7,6 +7,11 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from shopstack.core.events import subscribe
-        from shopstack.payments.tasks import on_payment_outcome_unknown
+        from shopstack.core.periodic import periodic_register
+        from shopstack.payments import tasks
 
-        subscribe("PaymentOutcomeUnknown", on_payment_outcome_unknown)
+        subscribe("PaymentOutcomeUnknown", tasks.on_payment_outcome_unknown)
+        subscribe("PaymentLateAuthorization", tasks.on_payment_late_authorization)
+        periodic_register(
+            name="payments.late_check", interval_seconds=300, task=tasks.payments_late_check_sweep
+        )

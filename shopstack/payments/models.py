@@ -82,6 +82,11 @@ class PaymentTransaction(TimeStampedModel):
     idempotency_key = models.CharField(max_length=128, unique=True)
     gateway_response = models.JSONField(default=dict, blank=True)
     error_message = models.TextField(blank=True)
+    # When the request last left for the gateway, and how long the client waited for it:
+    # until sent_at + timeout (+ a margin) the request may still be on its way, so a
+    # lookup that finds nothing proves nothing yet.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    timeout_seconds = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ("id",)

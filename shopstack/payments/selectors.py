@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from shopstack.payments.models import (
@@ -26,6 +26,27 @@ def payments_to_reconcile(*, older_than: timedelta = timedelta(minutes=5)) -> Qu
         status__in=[PaymentStatus.UNKNOWN, PaymentStatus.PENDING, PaymentStatus.ACTION_REQUIRED],
         pk__in=stuck,
     ).order_by("pk")
+
+
+def payments_to_check_late(
+    *, settled_before: timedelta = timedelta(minutes=10), within: timedelta = timedelta(days=7)
+) -> QuerySet[Payment]:
+    """Payments reconciliation failed as not charged, at least `settled_before` ago (and
+    within `within`), not yet looked up a second time."""
+    now = timezone.now()
+    checked = PaymentTransaction.objects.filter(
+        payment=OuterRef("pk"), kind=TransactionKind.RECONCILE, idempotency_key__endswith="_late_check"
+    )
+    return (
+        Payment.objects.filter(
+            status=PaymentStatus.FAILED,
+            failure_code="not_charged",
+            updated_at__lt=now - settled_before,
+            updated_at__gte=now - within,
+        )
+        .exclude(Exists(checked))
+        .order_by("pk")
+    )
 
 
 def payment_transactions(*, payment: Payment) -> QuerySet[PaymentTransaction]:

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, NoReturn
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from shopstack.core.backends import load_backend
 from shopstack.core.errors import Conflict, DomainError, NotFound, ValidationFailed
@@ -50,6 +53,10 @@ logger = logging.getLogger(__name__)
 
 UNSETTLED = {PaymentStatus.PENDING, PaymentStatus.UNKNOWN, PaymentStatus.ACTION_REQUIRED}
 FAILED_RESULTS = {GatewayStatus.DECLINED, GatewayStatus.INSUFFICIENT_FUNDS, GatewayStatus.FAILED}
+# The failure code of a payment that reconciliation settled because the gateway had no
+# charge for it; the only failure that a charge arriving later can contradict.
+NOT_CHARGED = "not_charged"
+DEFAULT_RECONCILE_MARGIN_SECONDS = 30.0
 
 
 def payment_gateway() -> PaymentGateway:
@@ -105,6 +112,28 @@ def _event(payment: Payment, name: str, **extra: Any) -> None:
 
 def _locked(payment: Payment) -> Payment:
     return Payment.objects.select_for_update().get(pk=payment.pk)
+
+
+def _mark_sent(txn: PaymentTransaction, gateway: PaymentGateway) -> datetime | None:
+    """Record, before the request leaves, when it was sent and how long the client will
+    wait. Returns the previous send time (restored when the request never left)."""
+    previous = PaymentTransaction.objects.filter(pk=txn.pk).values_list("sent_at", flat=True).first()
+    txn.sent_at, txn.timeout_seconds = timezone.now(), float(gateway.timeout)
+    PaymentTransaction.objects.filter(pk=txn.pk).update(
+        sent_at=txn.sent_at, timeout_seconds=txn.timeout_seconds, updated_at=txn.sent_at
+    )
+    return previous
+
+
+def payment_in_flight_until(*, txn: PaymentTransaction, gateway: PaymentGateway) -> datetime | None:
+    """Until when a request sent for `txn` may still reach the gateway and take effect:
+    its send time plus the client's timeout, the gateway's lookup delay and a margin
+    (settings.PAYMENTS_RECONCILE_MARGIN_SECONDS). None if it was never sent."""
+    if txn.sent_at is None:
+        return None
+    timeout = txn.timeout_seconds if txn.timeout_seconds is not None else float(gateway.timeout)
+    margin = float(getattr(settings, "PAYMENTS_RECONCILE_MARGIN_SECONDS", DEFAULT_RECONCILE_MARGIN_SECONDS))
+    return txn.sent_at + timedelta(seconds=timeout + float(gateway.lookup_delay) + margin)
 
 
 def payment_create(*, ref: str, amount: Decimal, currency: str, token: str) -> Payment:
@@ -208,6 +237,7 @@ def payment_authorize(*, payment: Payment, return_url: str = "") -> Payment:
     )
     if txn is None:
         return payment
+    previous_sent_at = _mark_sent(txn, gateway)
     try:
         result = gateway.authorize(
             amount=payment.amount,
@@ -217,19 +247,28 @@ def payment_authorize(*, payment: Payment, return_url: str = "") -> Payment:
             return_url=return_url,
         )
     except GatewayError as error:
-        return _authorize_unanswered(payment=payment, txn=txn, error=error)
+        return _authorize_unanswered(payment=payment, txn=txn, error=error, previous_sent_at=previous_sent_at)
     with transaction.atomic():
         return _settle_authorization(payment=_locked(payment), txn=txn, result=result)
 
 
-def _authorize_unanswered(*, payment: Payment, txn: PaymentTransaction, error: GatewayError) -> Payment:
+def _authorize_unanswered(
+    *, payment: Payment, txn: PaymentTransaction, error: GatewayError, previous_sent_at: datetime | None
+) -> Payment:
+    if not error.outcome_unknown and error.http_status is None:
+        # Refused before sending: nothing happened (this time), so nothing is in flight
+        # but what an earlier attempt with the same key may have sent. Retry the call.
+        PaymentTransaction.objects.filter(pk=txn.pk, status=TransactionStatus.UNKNOWN).update(
+            error_message=error.message, sent_at=previous_sent_at, updated_at=timezone.now()
+        )
+        raise error
     with transaction.atomic():
         payment = _locked(payment)
         txn = PaymentTransaction.objects.get(pk=txn.pk)
         if txn.status != TransactionStatus.UNKNOWN or payment.status not in UNSETTLED:
             return payment  # a webhook or a reconciliation got there first
         txn.error_message = error.message
-        if error.http_status is not None and not error.outcome_unknown:
+        if not error.outcome_unknown:
             txn.status = TransactionStatus.FAILED
             txn.save(update_fields=["status", "error_message", "updated_at"])
             payment.status, payment.failure_code = PaymentStatus.FAILED, error.code[:64]
@@ -238,9 +277,6 @@ def _authorize_unanswered(*, payment: Payment, txn: PaymentTransaction, error: G
             _event(payment, "PaymentFailed", failure_code=payment.failure_code)
             return payment
         txn.save(update_fields=["error_message", "updated_at"])
-        if not error.outcome_unknown:
-            # Refused before sending: nothing happened; the same call can simply be retried.
-            raise error
         if payment.status != PaymentStatus.UNKNOWN:
             payment.status = PaymentStatus.UNKNOWN
             payment.save(update_fields=["status", "updated_at"])
@@ -258,6 +294,8 @@ def _settle_authorization(
     (authorized or failed) is never moved again by a late or repeated answer.
     """
     if payment.status not in UNSETTLED:
+        if result.status == GatewayStatus.AUTHORIZED and _contradicts(payment, result):
+            _late_authorization(payment=payment, result=result)
         return payment
     if txn is not None:
         txn.gateway_response = result.raw or txn.gateway_response
@@ -295,22 +333,32 @@ def payment_reconcile(*, payment: Payment) -> Payment:
     """Settle a payment whose authorization has no known outcome by asking the gateway.
 
     Looks the charge up by the authorization's idempotency key: found, the payment takes
-    its status; not found, nothing was charged and the payment fails. Never sends a new
-    authorization, so it cannot charge. Raises GatewayError if the gateway cannot answer.
+    its status; not found, nothing was charged and the payment fails, but only once the
+    request can no longer arrive (payment_in_flight_until): until then it stays as it is
+    and a later run decides. Never sends a new authorization, so it cannot charge. A
+    payment failed as not charged is looked up once more (the late check): a charge
+    found then is voided (PaymentLateAuthorization). Raises GatewayError if the gateway
+    cannot answer.
     """
     gateway = _gateway_for(payment)
     with transaction.atomic():
         payment = _locked(payment)
         auth = PaymentTransaction.objects.filter(idempotency_key=_key(payment, "authorize")).first()
-        if payment.status not in UNSETTLED or auth is None or auth.status != TransactionStatus.UNKNOWN:
+        if auth is None:
             return payment
-        attempt = payment.transactions.filter(kind=TransactionKind.RECONCILE).count() + 1
+        if payment.status == PaymentStatus.FAILED and payment.failure_code == NOT_CHARGED:
+            check_key = _key(payment, "late_check")
+            if PaymentTransaction.objects.filter(idempotency_key=check_key).exists():
+                return payment
+        elif payment.status in UNSETTLED and auth.status == TransactionStatus.UNKNOWN:
+            attempt = payment.transactions.filter(kind=TransactionKind.RECONCILE).count() + 1
+            check_key = _key(payment, f"reconcile_{attempt}")
+        else:
+            return payment
         check = PaymentTransaction.objects.create(
-            payment=payment,
-            kind=TransactionKind.RECONCILE,
-            amount=payment.amount,
-            idempotency_key=_key(payment, f"reconcile_{attempt}"),
+            payment=payment, kind=TransactionKind.RECONCILE, amount=payment.amount, idempotency_key=check_key
         )
+    _mark_sent(check, gateway)
     try:
         result = gateway.find(idempotency_key=auth.idempotency_key)
     except GatewayError as error:
@@ -321,15 +369,85 @@ def payment_reconcile(*, payment: Payment) -> Payment:
         auth = PaymentTransaction.objects.get(pk=auth.pk)
         check.status = TransactionStatus.SUCCEEDED
         check.gateway_response = result.raw if result else {"found": False}
-        check.save(update_fields=["status", "gateway_response", "updated_at"])
+        if payment.status not in UNSETTLED:
+            check.save(update_fields=["status", "gateway_response", "updated_at"])
+            return _settle_authorization(payment=payment, txn=None, result=result) if result else payment
         if auth.status != TransactionStatus.UNKNOWN:
+            check.save(update_fields=["status", "gateway_response", "updated_at"])
             return payment
         if result is not None:
+            check.save(update_fields=["status", "gateway_response", "updated_at"])
             return _settle_authorization(payment=payment, txn=auth, result=result)
+        in_flight_until = payment_in_flight_until(txn=auth, gateway=gateway)
+        if in_flight_until is not None and timezone.now() < in_flight_until:
+            # The authorization may still be on its way to the gateway: "not found" now
+            # proves nothing. Leave the payment unsettled for a later run.
+            check.gateway_response = {"found": False, "in_flight_until": in_flight_until.isoformat()}
+            check.save(update_fields=["status", "gateway_response", "updated_at"])
+            return payment
+        check.save(update_fields=["status", "gateway_response", "updated_at"])
         if payment.status == PaymentStatus.ACTION_REQUIRED:
             return payment
-        nothing = GatewayResult(status=GatewayStatus.FAILED, reference="", decline_code="not_charged")
+        nothing = GatewayResult(status=GatewayStatus.FAILED, reference="", decline_code=NOT_CHARGED)
         return _settle_authorization(payment=payment, txn=auth, result=nothing)
+
+
+def _contradicts(payment: Payment, result: GatewayResult) -> bool:
+    """True if an authorized charge reported by the gateway is one the shop believes is
+    not there: its payment failed, or was voided with a different charge."""
+    if payment.status == PaymentStatus.FAILED:
+        return True
+    return payment.status == PaymentStatus.VOIDED and result.reference not in {"", payment.gateway_reference}
+
+
+def _late_authorization(*, payment: Payment, result: GatewayResult) -> None:
+    """An authorization the gateway reports for a payment already failed or voided: record
+    the void to send (once per payment) and announce it; the payments task handler sends
+    it (payment_void_late) after commit. Call inside a transaction with `payment` locked."""
+    key = _key(payment, "void_late")
+    if PaymentTransaction.objects.filter(idempotency_key=key).exists():
+        return
+    PaymentTransaction.objects.create(
+        payment=payment,
+        kind=TransactionKind.VOID,
+        idempotency_key=key,
+        gateway_response={"reference": result.reference, "authorization": result.raw},
+    )
+    logger.warning(
+        "Payment %s (%s): the gateway reports authorization %s; voiding it",
+        payment.pk,
+        payment.status,
+        result.reference,
+    )
+    _event(payment, "PaymentLateAuthorization", late_reference=result.reference, was=payment.status)
+
+
+def payment_void_late(*, payment: Payment) -> Payment:
+    """Void the authorization _late_authorization recorded for this payment. Idempotent;
+    the payment ends VOIDED (PaymentLateAuthorizationVoided). Raises GatewayError when the
+    outcome is unknown (retry), Conflict when the gateway refuses."""
+    gateway = _gateway_for(payment)
+    txn = PaymentTransaction.objects.filter(idempotency_key=_key(payment, "void_late")).first()
+    if txn is None or txn.status != TransactionStatus.UNKNOWN:
+        return Payment.objects.get(pk=payment.pk)
+    reference = str(txn.gateway_response.get("reference") or "")
+    _mark_sent(txn, gateway)
+    try:
+        result = gateway.void(reference=reference, idempotency_key=txn.idempotency_key)
+    except GatewayError as error:
+        _call_failed(payment=payment, txn=txn, error=error)
+    with transaction.atomic():
+        payment, txn, first = _record_success(
+            payment=payment, txn=txn, raw={"reference": reference, "void": result.raw}
+        )
+        if not first:
+            return payment
+        payment.status = PaymentStatus.VOIDED
+        if not payment.gateway_reference:
+            payment.gateway_reference = reference
+        payment.save(update_fields=["status", "gateway_reference", "updated_at"])
+        _event(payment, "PaymentLateAuthorizationVoided", late_reference=reference)
+    return payment
 
 
 # --- after authorization -------------------------------------------------------------------
@@ -353,6 +471,7 @@ def payment_capture(*, payment: Payment, amount: Decimal | None = None) -> Payme
     )
     if txn is None:
         return payment
+    _mark_sent(txn, gateway)
     try:
         result = gateway.capture(
             reference=payment.gateway_reference, amount=txn.amount, idempotency_key=txn.idempotency_key
@@ -380,6 +499,7 @@ def payment_void(*, payment: Payment) -> Payment:
     )
     if txn is None:
         return payment
+    _mark_sent(txn, gateway)
     try:
         result = gateway.void(reference=payment.gateway_reference, idempotency_key=txn.idempotency_key)
     except GatewayError as error:
@@ -433,6 +553,7 @@ def payment_refund(*, payment: Payment, amount: Decimal, idempotency_key: str | 
     )
     if txn is None:
         return payment
+    _mark_sent(txn, gateway)
     try:
         result = gateway.refund(
             reference=payment.gateway_reference, amount=txn.amount, idempotency_key=txn.idempotency_key

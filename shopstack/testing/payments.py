@@ -48,6 +48,7 @@ TEST_CARDS = {
     "insufficient_funds": "4000000000009995",
     "action_required": "4000000000003220",
     "timeout": "4000000000000119",
+    "late": "4000000000000127",
 }
 
 
@@ -111,7 +112,7 @@ class GatewayHarness:
         return query_of(location)["token"]
 
     def token(self, outcome: str) -> str:
-        if outcome == "timeout":
+        if outcome in {"timeout", "late"}:
             self.slow_until = time.monotonic() + SLOW_SECONDS + 0.3
         return self.card_token(TEST_CARDS[outcome])
 

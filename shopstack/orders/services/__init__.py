@@ -16,6 +16,7 @@ from shopstack.orders.services.refunds import (
 )
 from shopstack.orders.services.staff import order_cancel, order_capture, orders_expire_unfinished_payments
 from shopstack.orders.services.workflow import (
+    order_log_late_authorization,
     order_payment_apply,
     order_step_failed,
     order_workflow_resume_due,
@@ -25,6 +26,7 @@ from shopstack.orders.services.workflow import (
 __all__ = [
     "order_cancel",
     "order_capture",
+    "order_log_late_authorization",
     "order_mark_delivered",
     "order_payment_apply",
     "order_place",

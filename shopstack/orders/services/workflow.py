@@ -199,6 +199,29 @@ def order_payment_apply(*, order_id: int) -> bool:
         return False  # unknown: reconciliation (or the resume sweep) settles it later
 
 
+def order_log_late_authorization(*, payment_ref: str, late_reference: str, voided: bool) -> bool:
+    """The gateway reported an authorization for the order's payment after the shop had
+    settled it as failed or voided (a request that reached the gateway late): note that,
+    and then that it was voided, in the order's log (once each). False if no such order."""
+    with transaction.atomic():
+        order_id = Order.objects.filter(payment_ref=payment_ref).values_list("pk", flat=True).first()
+        if order_id is None:
+            return False
+        order = order_locked(order_id)
+        kind = "late_authorization_voided" if voided else "late_authorization_found"
+        if order.events.filter(kind=kind).exists():
+            return True
+        if voided:
+            order_touch(order, payment_status=PaymentStatus.VOIDED)
+            message = f"The late authorization {late_reference} was voided; no money is held."
+        else:
+            message = (
+                f"The gateway reported authorization {late_reference} after the payment had settled; voiding."
+            )
+        order_log(order, kind, message, data={"reference": late_reference})
+    return True
+
+
 def _release_goods(order: Order) -> None:
     """Stock and voucher back, each idempotent (a repeat releases nothing), then one log
     entry (written by whichever run gets here first after both are done)."""

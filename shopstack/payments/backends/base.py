@@ -91,6 +91,11 @@ class PaymentGateway:
     """A payment provider, reached over the network. Subclasses set `name` (used in URLs)."""
 
     name = "base"
+    # Seconds the client waits for an answer (recorded with every request sent).
+    timeout: float = 10.0
+    # Seconds after a request lands before find() is sure to see what it made (a provider
+    # whose lookup is a search index lags behind its writes).
+    lookup_delay: float = 0.0
 
     def authorize(
         self, *, amount: Decimal, currency: str, token: str, idempotency_key: str, return_url: str

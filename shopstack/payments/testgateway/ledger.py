@@ -3,7 +3,8 @@
 This is the *provider's* side of the HTTP boundary. It answers like a real gateway would,
 including the awkward cases: a charge that is made but answered too late (the `timeout`
 card), a repeat of a request with the same idempotency key (the first answer again), and
-a 3-D Secure style challenge completed later in the customer's browser.
+a 3-D Secure style challenge completed later in the customer's browser, and a request
+that reaches the gateway only after the client gave up on it (the `late` card).
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ TEST_CARDS: dict[str, str] = {
     "4000000000009995": "insufficient_funds",
     "4000000000003220": "action_required",
     "4000000000000119": "timeout",
+    "4000000000000127": "late",
 }
-OUTCOMES = ("success", "decline", "insufficient_funds", "action_required", "timeout")
+OUTCOMES = ("success", "decline", "insufficient_funds", "action_required", "timeout", "late")
 # Fixed tokens for API-only tests, like a real provider's test tokens.
 FIXED_TOKENS: dict[str, str] = {f"tok_{outcome}": outcome for outcome in OUTCOMES}
 SIGNATURE_HEADER = "Shopstack-Test-Signature"
@@ -168,6 +170,7 @@ def charge_create(
         status = {
             "success": "authorized",
             "timeout": "authorized",  # charged, but the answer comes too late (see views)
+            "late": "authorized",  # charged, but only after the request was held up (see views)
             "decline": "declined",
             "insufficient_funds": "insufficient_funds",
             "action_required": "action_required",
@@ -189,6 +192,17 @@ def charge_create(
 
     status, body = idempotent(key=key, endpoint="charges", request=request, perform=perform)
     return status, body, slow and status == 201
+
+
+def arrives_late(*, key: str, data: dict[str, Any]) -> bool:
+    """True for the first request of a `late` card: the gateway holds it back before acting
+    (as if it were stuck in the network), so the charge appears after the client gave up."""
+    token = str(data.get("token", ""))
+    try:
+        late = token_outcome(token) == "late"
+    except LedgerError:
+        return False
+    return late and not LedgerIdempotencyKey.objects.filter(key=key).exists()
 
 
 def _locked_charge(reference: str) -> LedgerCharge:

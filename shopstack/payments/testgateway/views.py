@@ -72,8 +72,13 @@ def charges(request: HttpRequest) -> HttpResponse:
             [ledger.charge_json(found, action_url=_challenge_url(request, found.reference))] if found else []
         )
         return _json(200, {"object": "list", "data": data})
+    data = _body(request)
+    if ledger.arrives_late(key=_key(request), data=data):
+        # Nothing is written yet: the charge is made only after the client's timeout, so a
+        # lookup in between finds nothing although the charge is on its way.
+        time.sleep(float(ledger.config()["SLOW_SECONDS"]))
     status, body, slow = ledger.charge_create(
-        key=_key(request), data=_body(request), challenge_url=lambda ref: _challenge_url(request, ref)
+        key=_key(request), data=data, challenge_url=lambda ref: _challenge_url(request, ref)
     )
     if slow:
         # The charge is committed; the answer is held back past any sensible client timeout,
