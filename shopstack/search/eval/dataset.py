@@ -97,9 +97,19 @@ def _price(value: str, where: str) -> Decimal:
     return price
 
 
+@dataclass
+class _ProductDraft:
+    skus: list[str]
+    title: str
+    description: str
+    category: str
+    price: Decimal
+    aliases: tuple[str, ...]
+
+
 def load_products(path: Path) -> tuple[dict[str, EvalProduct], dict[str, str]]:
     """Products by product code, and each SKU's product code."""
-    drafts: dict[str, dict[str, object]] = {}
+    drafts: dict[str, _ProductDraft] = {}
     sku_to_code: dict[str, str] = {}
     for line, row in csv_rows(path, ("sku", "title", "price")):
         where = f"{path}:{line}"
@@ -115,21 +125,29 @@ def load_products(path: Path) -> tuple[dict[str, EvalProduct], dict[str, str]]:
         if draft is None:
             if not row["title"]:
                 raise DatasetError(f"{where}: title is empty on the first row of product {code!r}.")
-            drafts[code] = {
-                "skus": [sku],
-                "title": row["title"],
-                "description": row.get("description", ""),
-                "category": row.get("category", ""),
-                "price": price,
-                "aliases": tuple(a.strip() for a in row.get("aliases", "").split("|") if a.strip()),
-            }
+            drafts[code] = _ProductDraft(
+                skus=[sku],
+                title=row["title"],
+                description=row.get("description", ""),
+                category=row.get("category", ""),
+                price=price,
+                aliases=tuple(a.strip() for a in row.get("aliases", "").split("|") if a.strip()),
+            )
         else:
-            draft["skus"].append(sku)  # type: ignore[attr-defined]
-            draft["price"] = min(draft["price"], price)  # type: ignore[type-var]
+            draft.skus.append(sku)
+            draft.price = min(draft.price, price)  # a product costs from its cheapest variant
     if not drafts:
         raise DatasetError(f"{path}: no products.")
     products = {
-        code: EvalProduct(code=code, skus=tuple(d.pop("skus")), **d)  # type: ignore[arg-type, call-overload]
+        code: EvalProduct(
+            code=code,
+            skus=tuple(d.skus),
+            title=d.title,
+            description=d.description,
+            category=d.category,
+            price=d.price,
+            aliases=d.aliases,
+        )
         for code, d in drafts.items()
     }
     return products, sku_to_code

@@ -100,7 +100,8 @@ def api_ranking(client: Client, text: str, depth: int = DEPTH) -> tuple[list[int
     understood = ""
     page = 1
     while len(ids) < depth:
-        response = client.get(SEARCH_URL, {"q": text, "page": page, "limit": PAGE_SIZE})
+        params: dict[str, str | int] = {"q": text, "page": page, "limit": PAGE_SIZE}
+        response = client.get(SEARCH_URL, params)
         if response.status_code != 200:
             raise EvalError(
                 f"{SEARCH_URL}?q={text!r} page {page}: HTTP {response.status_code} {response.content!r}"
