@@ -51,9 +51,14 @@ class ProductDocument:
     facets: tuple[tuple[str, str, str], ...] = ()
 
     def vocabulary(self) -> set[str]:
-        """The words shoppers may type for this product (what typo correction draws on)."""
-        text = " ".join((self.title, *self.aliases, *self.attributes, *self.categories))
-        return {word for word in words_of(normalize(text)) if len(word) > 2 and not word.isdigit()}
+        """The words shoppers may type for this product (what typo correction draws on).
+        Worked out once per document: indexing asks twice (terms, then the recount)."""
+        cached = self.__dict__.get("_vocabulary")
+        if cached is None:
+            text = " ".join((self.title, *self.aliases, *self.attributes, *self.categories))
+            cached = {word for word in words_of(normalize(text)) if len(word) > 2 and not word.isdigit()}
+            self.__dict__["_vocabulary"] = cached  # frozen dataclass: bypass __setattr__
+        return set(cached)
 
 
 @dataclass(frozen=True)

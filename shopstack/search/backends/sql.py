@@ -37,6 +37,15 @@ POPULARITY = 0.02
 BATCH = 500
 
 
+def _price(value: Decimal) -> Any:
+    """A price as the database adapter takes it in raw SQL (as the ORM would send it)."""
+    return connection.ops.adapt_decimalfield_value(value, 12, 2)
+
+
+def _when(value: Any) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
 def _placeholders(values: Sequence[object]) -> str:
     return ", ".join(["%s"] * len(values))
 
@@ -74,41 +83,52 @@ class SqlIndexBackend(SearchBackend):
         return written
 
     def _index_batch(self, documents: list[ProductDocument]) -> int:
+        """Replace these documents: plain executemany, no model instances (a full reindex
+        writes a million documents and several million facets)."""
         ids = [document.id for document in documents]
-        with transaction.atomic():
-            SearchDocument.objects.filter(pk__in=ids).delete()
-            with connection.cursor() as cursor:
-                self._text_delete(cursor, ids)
-                self._text_write(cursor, documents)
-            SearchDocument.objects.bulk_create(
-                SearchDocument(
-                    product_id=d.id,
-                    title=d.title[:200],
-                    slug=d.slug,
-                    price_amount=d.price,
-                    currency=d.currency,
-                    in_stock=d.in_stock,
-                    units_sold=d.units_sold,
-                    popularity=math.log1p(max(d.units_sold, 0)),
-                    published_at=d.published_at,
-                    source_updated_at=d.updated_at,
-                )
-                for d in documents
+        words: dict[str, int] = {}
+        for document in documents:
+            for word in document.vocabulary():
+                words[word[:64]] = words.get(word[:64], 0) + 1
+        marks = _placeholders(ids)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM search_searchfacet WHERE document_id IN ({marks})", ids)
+            cursor.execute(f"DELETE FROM search_searchdocument WHERE product_id IN ({marks})", ids)
+            self._text_delete(cursor, ids)
+            self._text_write(cursor, documents)
+            cursor.executemany(
+                "INSERT INTO search_searchdocument (product_id, title, slug, price_amount, currency,"
+                " in_stock, units_sold, popularity, published_at, source_updated_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        d.id,
+                        d.title[:200],
+                        d.slug,
+                        _price(d.price),
+                        d.currency,
+                        d.in_stock,
+                        d.units_sold,
+                        math.log1p(max(d.units_sold, 0)),
+                        _when(d.published_at),
+                        _when(d.updated_at),
+                    )
+                    for d in documents
+                ],
             )
-            SearchFacet.objects.bulk_create(
-                SearchFacet(document_id=d.id, name=name[:64], value=value[:64], label=label[:64])
-                for d in documents
-                for name, value, label in dict.fromkeys(d.facets)
+            cursor.executemany(
+                "INSERT INTO search_searchfacet (document_id, name, value, label) VALUES (%s, %s, %s, %s)",
+                [
+                    (d.id, name[:64], value[:64], label[:64])
+                    for d in documents
+                    for name, value, label in dict.fromkeys((n[:64], v[:64], lb) for n, v, lb in d.facets)
+                ],
             )
-            words: dict[str, int] = {}
-            for document in documents:
-                for word in document.vocabulary():
-                    words[word[:64]] = words.get(word[:64], 0) + 1
-            SearchTerm.objects.bulk_create(
-                [SearchTerm(term=word, frequency=count) for word, count in words.items()],
-                ignore_conflicts=True,
-                batch_size=BATCH,
-            )
+        SearchTerm.objects.bulk_create(
+            [SearchTerm(term=word, frequency=count) for word, count in words.items()],
+            ignore_conflicts=True,
+            batch_size=BATCH,
+        )
         return len(documents)
 
     def remove(self, ids: Iterable[int]) -> None:

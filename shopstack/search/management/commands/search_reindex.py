@@ -9,14 +9,14 @@ from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
 from shopstack.catalog.models import Product
-from shopstack.search.indexing import index_rebuild, index_sync
+from shopstack.search.indexing import REBUILD_BATCH, index_rebuild, index_sync
 
 
 class Command(BaseCommand):
     help = "Rebuild the product search index from the catalog (or, with --changed, catch it up)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--batch-size", type=int, default=REBUILD_BATCH)
         parser.add_argument(
             "--changed", action="store_true", help="Only reindex products changed since the last run"
         )
