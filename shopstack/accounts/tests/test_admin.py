@@ -176,7 +176,16 @@ def test_roles_exist_with_their_permissions():
     assert {"view_order", "change_order"} <= orders
     assert "delete_order" not in orders
     support = set(Group.objects.get(name="Support").permissions.values_list("codename", flat=True))
-    assert support == {"view_user", "view_address", "view_order", "view_orderline", "view_ordercharge"}
+    assert support == {
+        "view_user",
+        "view_address",
+        "view_order",
+        "view_orderline",
+        "view_ordercharge",
+        "view_payment",
+        "view_paymenttransaction",
+        "view_paymentwebhookevent",
+    }
 
 
 def test_catalog_manager_opens_products_but_not_orders(client):
