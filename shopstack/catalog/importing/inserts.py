@@ -64,3 +64,24 @@ def insert_rows(model: type[models.Model], rows: Iterable[Mapping[str, Any]]) ->
         for start in range(0, len(prepared), CHUNK):
             cursor.executemany(sql, prepared[start : start + CHUNK])
     return len(prepared)
+
+
+def select_pairs(model: type[models.Model], key: str, value: str, keys: Iterable[str]) -> dict[Any, Any]:
+    """{key: value} for rows whose `key` column is in `keys`: for text keys and integer
+    values, which need no conversion, without the ORM's per-value lookup preparation."""
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
+    meta = model._meta
+    key_column, value_column = meta.get_field(key).column, meta.get_field(value).column
+    wanted = list(keys)
+    found: dict[Any, Any] = {}
+    with db.cursor() as cursor:
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            cursor.execute(
+                f"SELECT {quote(key_column)}, {quote(value_column)} FROM {quote(meta.db_table)} "
+                f"WHERE {quote(key_column)} IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            found.update(cursor.fetchall())
+    return found

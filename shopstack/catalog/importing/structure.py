@@ -43,6 +43,7 @@ class Structure:
             self.value_attribute[pk] = attribute_id
         self._product_type: int | None = None
         self._warehouse: int | None = None
+        self.warehouse_active = True
 
     def _stand_in(self) -> int:
         return next(self._stand_ins)
@@ -131,10 +132,13 @@ class Structure:
     def warehouse(self) -> int:
         """The default warehouse: "main", created like `import_demo` creates it if missing."""
         if self._warehouse is None:
-            found = Warehouse.objects.filter(slug=DEFAULT_WAREHOUSE_SLUG).values_list("pk", flat=True).first()
+            found = (
+                Warehouse.objects.filter(slug=DEFAULT_WAREHOUSE_SLUG).values_list("pk", "is_active").first()
+            )
             if found is None and not self.dry_run:
-                found = Warehouse.objects.create(
+                warehouse = Warehouse.objects.create(
                     slug=DEFAULT_WAREHOUSE_SLUG, name="Main warehouse", country="GB"
-                ).pk
-            self._warehouse = found if found is not None else self._stand_in()
+                )
+                found = (warehouse.pk, warehouse.is_active)
+            self._warehouse, self.warehouse_active = found if found is not None else (self._stand_in(), True)
         return self._warehouse

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from shopstack.catalog.importing.inserts import insert_rows
+from shopstack.catalog.importing.inserts import insert_rows, select_pairs
 from shopstack.catalog.importing.rows import CatalogRow, RowError, cached_slug
 from shopstack.catalog.importing.structure import Structure
 from shopstack.catalog.models import Product, ProductVariant
@@ -391,6 +391,7 @@ class BatchWriter:
         product_ids = {code: p["id"] for code, p in products.items()}
         if plan.new_products:
             self._set_slugs(plan)
+            self._set_listing_fields(plan)
             insert_rows(Product, plan.new_products.values())
             product_ids |= self._ids(Product, "code", list(plan.new_products))
         variant_ids = {sku: v.pk for sku, v in variants.items()}
@@ -452,11 +453,25 @@ class BatchWriter:
                 for sku, v in plan.variant_value_adds
             ),
         )
-        products_refresh(product_ids=sorted(product_ids[code] for code in plan.touched_products))
+        # New products got their listing price and stock flag when inserted.
+        refresh = plan.touched_products - set(plan.new_products)
+        products_refresh(product_ids=sorted(product_ids[code] for code in refresh))
+
+    def _set_listing_fields(self, plan: _Plan) -> None:
+        """What `products_refresh` would compute, for products whose variants are all new here."""
+        for sku, values in plan.new_variants.items():
+            product = plan.new_products.get(plan.new_variant_code[sku])
+            if product is None:
+                continue
+            price = values["price_amount"]
+            product["price_amount"] = min(product.get("price_amount", price), price)
+            product["in_stock"] = product.get("in_stock", False) or (
+                plan.new_variant_stock[sku] > 0 and self.structure.warehouse_active
+            )
 
     @staticmethod
     def _ids(model: Any, key: str, values: list[str]) -> dict[str, int]:
-        return dict(model.objects.filter(**{f"{key}__in": values}).values_list(key, "pk"))
+        return select_pairs(model, key, "id", values)
 
     def _set_slugs(self, plan: _Plan) -> None:
         """Slugs from the title; the product code is added when the title's slug is taken."""
@@ -467,7 +482,7 @@ class BatchWriter:
         }
         fallbacks = {code: f"{base}-{cached_slug(code)}"[:220] for code, base in bases.items()}
         wanted = set(bases.values()) | set(fallbacks.values())
-        taken = set(Product.objects.filter(slug__in=wanted).values_list("slug", flat=True))
+        taken = set(select_pairs(Product, "slug", "slug", wanted))
         for code, values in new.items():
             slug = bases[code]
             if slug in taken:
