@@ -20,6 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from shopstack.catalog.models import AttributeValue, Category, Product, ProductVariant
+from shopstack.catalog.services import product_touch
 from shopstack.core.backends import load_backend
 from shopstack.core.events import event_record
 from shopstack.search.backends.base import ProductDocument, SearchBackend
@@ -30,7 +31,11 @@ from shopstack.search.models import SearchDocument, SearchState
 SETTLE = timedelta(seconds=5)
 SYNC_BATCH = 500
 STATE_KEY = "products"
+CATEGORY_STATE_KEY = "categories"
 _CACHE_KEY = "search:indexed-until"
+_CATEGORY_CACHE_KEY = "search:categories-until"
+SYNC_QUEUED_KEY = "search:sync-queued"
+TOUCH_BATCH = 5_000
 
 
 def search_backend() -> SearchBackend:
@@ -173,24 +178,74 @@ def index_products(*, product_ids: Iterable[int]) -> int:
     return written
 
 
-def _indexed_until() -> datetime | None:
-    stamp = cache.get(_CACHE_KEY)
+def _indexed_until(key: str = STATE_KEY, cache_key: str = _CACHE_KEY) -> datetime | None:
+    stamp = cache.get(cache_key)
     if stamp is None:
-        stamp = SearchState.objects.filter(key=STATE_KEY).values_list("indexed_until", flat=True).first()
+        stamp = SearchState.objects.filter(key=key).values_list("indexed_until", flat=True).first()
         if stamp is not None:
-            cache.set(_CACHE_KEY, stamp, 300)
+            cache.set(cache_key, stamp, 300)
     return stamp
 
 
-def _set_indexed_until(stamp: datetime) -> None:
-    SearchState.objects.update_or_create(key=STATE_KEY, defaults={"indexed_until": stamp})
-    cache.set(_CACHE_KEY, stamp, 300)
+def _set_indexed_until(stamp: datetime, key: str = STATE_KEY, cache_key: str = _CACHE_KEY) -> None:
+    SearchState.objects.update_or_create(key=key, defaults={"indexed_until": stamp})
+    cache.set(cache_key, stamp, 300)
+
+
+def _subtree(category_ids: set[int]) -> set[int]:
+    """These categories and every category below them."""
+    children: dict[int, list[int]] = {}
+    for pk, parent_id in Category.objects.values_list("pk", "parent_id"):
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(pk)
+    found, todo = set(category_ids), list(category_ids)
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def category_sync() -> int:
+    """Move the stamps of products under categories renamed, moved or (un)published since the
+    last look, so the product sync reindexes them (their documents hold category names and
+    ancestors). Cheap when nothing changed: one MAX over an indexed column. Returns how many
+    products were stamped."""
+    newest = Category.objects.aggregate(newest=Max("updated_at"))["newest"]
+    if newest is None:
+        return 0
+    until = _indexed_until(CATEGORY_STATE_KEY, _CATEGORY_CACHE_KEY)
+    if until is not None and newest <= until:
+        return 0
+    touched = 0
+    if until is not None:
+        changed = set(Category.objects.filter(updated_at__gt=until).values_list("pk", flat=True))
+        below = _subtree(changed)
+        product_ids = sorted(
+            {
+                *Product.objects.filter(category_id__in=below).values_list("pk", flat=True),
+                *Product.categories.through.objects.filter(category_id__in=below).values_list(
+                    "product_id", flat=True
+                ),
+            }
+        )
+        for start in range(0, len(product_ids), TOUCH_BATCH):
+            product_touch(product_ids=product_ids[start : start + TOUCH_BATCH])
+        touched = len(product_ids)
+    # The first look only takes note: documents were built from the categories as they are.
+    _set_indexed_until(newest, CATEGORY_STATE_KEY, _CATEGORY_CACHE_KEY)
+    return touched
 
 
 def index_sync(*, limit: int | None = SYNC_BATCH) -> int:
     """Reindex products changed since the index last caught up; returns how many were
     looked at. Cheap when nothing changed: one MAX over an indexed column. With a `limit`
-    (inside a request), a larger backlog is left to the `search_sync` task instead."""
+    (inside a request), a larger backlog is left to the `search_sync` task instead, and
+    requests skip the check while that catch-up is queued (it picks up their changes too)."""
+    if limit is not None and cache.get(SYNC_QUEUED_KEY):
+        return 0
+    category_sync()
     newest = Product.objects.aggregate(newest=Max("updated_at"))["newest"]
     if newest is None:
         return 0
@@ -236,7 +291,7 @@ BACKLOG_EVENT = "SearchIndexBehind"
 
 def _enqueue_sync() -> None:
     """Ask a worker to catch up (handlers.on_search_index_behind), at most once a minute."""
-    if cache.add("search:sync-queued", 1, 60):
+    if cache.add(SYNC_QUEUED_KEY, 1, 60):
         event_record(name=BACKLOG_EVENT, aggregate_type="search", aggregate_id="products", payload={})
 
 
@@ -248,6 +303,9 @@ def index_rebuild(*, batch_size: int = REBUILD_BATCH, progress: Callable[[int], 
     `progress` is called with the number of products done after each batch."""
     backend = search_backend()
     started = timezone.now()
+    newest_category = Category.objects.aggregate(newest=Max("updated_at"))["newest"]
+    if newest_category is not None:
+        _set_indexed_until(newest_category, CATEGORY_STATE_KEY, _CATEGORY_CACHE_KEY)
     backend.clear()
     ids = list(Product.objects.filter(is_published=True).order_by("pk").values_list("pk", flat=True))
     counts: dict[str, int] = {}

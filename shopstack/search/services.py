@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import Count, Max
 
-from shopstack.catalog.models import Attribute, AttributeValue, Category
+from shopstack.catalog.models import Attribute, AttributeValue, Category, Product
 from shopstack.core.errors import ValidationFailed
 from shopstack.search.backends.base import SORTS, Placement, SearchFilters, SearchResult
 from shopstack.search.indexing import index_sync, search_backend
@@ -108,10 +108,18 @@ def _placement(text: str) -> Placement:
     if not key:
         return Placement()
     rules = list(
-        MerchandisingRule.objects.filter(query__iexact=key, is_active=True, product__is_published=True)
+        MerchandisingRule.objects.filter(query__iexact=key, is_active=True)
         .order_by("position", "id")
         .values_list("product_id", "action")
     )
+    if rules:
+        # Asked apart: joined to the products, the planner may walk the whole catalog.
+        published = set(
+            Product.objects.filter(pk__in=[pk for pk, _ in rules], is_published=True).values_list(
+                "pk", flat=True
+            )
+        )
+        rules = [(pk, action) for pk, action in rules if pk in published]
     return Placement(
         pinned=tuple(pk for pk, action in rules if action == MerchandisingRule.Action.PIN),
         boosted=tuple(pk for pk, action in rules if action == MerchandisingRule.Action.BOOST),

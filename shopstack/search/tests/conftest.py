@@ -21,3 +21,4 @@ def _fresh_sync_state():
 
     cache.delete("search:indexed-until")
     cache.delete("search:sync-queued")
+    cache.delete("search:categories-until")

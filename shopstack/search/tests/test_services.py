@@ -162,3 +162,53 @@ def test_a_large_backlog_is_left_to_a_worker(shop: dict, django_capture_on_commi
         assert index_sync(limit=3) == 0  # too many for a request: an event asks a worker
     assert SearchDocument.objects.count() == 14
     assert index_sync(limit=3) == 0  # caught up
+
+
+def test_a_category_rename_or_move_reaches_the_index_without_a_reindex(shop: dict) -> None:
+    assert found("kitchen mug") == ["Pottering Mug"]
+    kitchen = shop["mug"].category
+    kitchen.name = "Scullery"
+    kitchen.save()
+    assert found("scullery mug") == ["Pottering Mug"]
+    assert search_products(text="kitchen mug", log=False).relaxed  # the old name no longer matches
+    outcome = search_products(text="mug", log=False)
+    assert [c.label for c in outcome.result.facets["category"]] == ["Scullery"]
+
+    # Moved under a new parent: its products are found by the parent's name (an ancestor).
+    home = make_category(name="Homeware")
+    kitchen.parent = home
+    kitchen.save()
+    assert found("homeware mug") == ["Pottering Mug"]
+    assert {c.label for c in search_products(text="mug", log=False).result.facets["category"]} == {
+        "Scullery",
+        "Homeware",
+    }
+
+
+def test_a_parent_category_rename_reaches_products_below_it(shop: dict) -> None:
+    home = make_category(name="Homeware")
+    candles = shop["candle"].category
+    candles.parent = home
+    candles.save()
+    assert "Vanilla Scented Candle" in found("homeware vanilla")
+    home.name = "Living"
+    home.save()
+    assert found("living vanilla") == ["Vanilla Scented Candle"]
+    assert search_products(text="homeware vanilla", log=False).relaxed
+
+
+def test_requests_skip_the_sync_while_a_worker_catch_up_is_queued(shop: dict) -> None:
+    from django.core.cache import cache
+
+    from shopstack.search.handlers import on_search_index_behind
+    from shopstack.search.indexing import SYNC_QUEUED_KEY, index_sync
+
+    assert found("vanilla") == ["Vanilla Scented Candle"]
+    cache.set(SYNC_QUEUED_KEY, 1, 60)
+    candle = shop["candle"]
+    candle.name = "Lavender Scented Candle"
+    candle.save()
+    assert index_sync() == 0  # a request leaves it to the queued worker
+    assert SearchDocument.objects.get(pk=candle.pk).title == "Vanilla Scented Candle"
+    on_search_index_behind(None)  # type: ignore[arg-type]
+    assert SearchDocument.objects.get(pk=candle.pk).title == "Lavender Scented Candle"
