@@ -83,7 +83,7 @@ def role(proc: Proc, procs: list[Proc], server_name: str) -> str:
         return "web worker"
     if server_name in proc.cmdline:
         return f"{server_name} main"
-    if "db_worker" in proc.cmdline:
+    if "task_worker" in proc.cmdline or "db_worker" in proc.cmdline:
         return "task worker"
     if "scheduler" in proc.cmdline:
         return "scheduler"

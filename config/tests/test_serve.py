@@ -83,7 +83,7 @@ def test_one_ctrl_c_stops_web_server_task_worker_and_scheduler(serve_env):
         assert wait_for(url, timeout_s=60) == 200, "the server did not come up"
         running = " ".join(Path(f"/proc/{pid}/cmdline").read_text() for pid in session_pids(proc.pid))
         assert "granian" in running
-        assert "db_worker" in running
+        assert "task_worker" in running
         assert "scheduler" in running
 
         os.killpg(proc.pid, signal.SIGINT)

@@ -140,7 +140,7 @@ def database_url() -> str:
 
 
 class Worker:
-    """A real `manage.py db_worker` process on the test database, talking to the live
+    """A real `manage.py task_worker` process on the test database, talking to the live
     server's test gateway; `faults` is SHOPSTACK_FAULTS for it (e.g. "after_authorize:kill")."""
 
     def __init__(self, shop_url: str, *, faults: str = "", env: dict[str, str] | None = None) -> None:
@@ -165,7 +165,7 @@ class Worker:
             [
                 sys.executable,
                 "manage.py",
-                "db_worker",
+                "task_worker",
                 "--queue-name",
                 "default",
                 "--interval",

@@ -14,6 +14,7 @@ from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
 
 from shopstack.core.periodic import periodic_all
 
@@ -42,6 +43,9 @@ class Command(BaseCommand):
         self.stdout.flush()
         next_run = {p.name: 0.0 for p in tasks}
         while self.running:
+            # As Django does around each request: a connection that failed (the database
+            # restarted) or grew old is closed, so the next enqueue opens a fresh one.
+            close_old_connections()
             now = time.monotonic()
             for periodic in tasks:
                 if now < next_run[periodic.name]:
