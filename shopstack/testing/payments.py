@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.cookiejar
+import json
 import re
 import time
 import urllib.error
@@ -97,6 +98,8 @@ class GatewayHarness:
     backend: PaymentGateway
     shop_url: str
     slow_until: float = 0.0
+    token_prefix = "tok_"  # what the hosted form's tokens look like
+    form_reports_last4 = True
 
     def finish(self) -> None:
         """Wait out answers the gateway is still holding back, so no request outlives its test."""
@@ -121,6 +124,11 @@ class GatewayHarness:
         status, location, body = Browser().submit(action_url, {"decision": "approve" if approve else "fail"})
         assert status in {200, 302}, body  # 200: no return_url, the gateway shows the result itself
         return location
+
+    def event_body(self, *, event_id: str, authorized: bool, reference: str) -> bytes:
+        """A webhook body as this gateway sends it: a charge authorized (or failed)."""
+        kind = "charge.authorized" if authorized else "charge.failed"
+        return json.dumps({"id": event_id, "type": kind, "data": {"id": reference}}).encode()
 
     def signed(
         self, body: bytes, *, timestamp: int | None = None, secret: str = WEBHOOK_SECRET

@@ -38,11 +38,18 @@ class WebhookType:
 
 @dataclass(frozen=True)
 class GatewayResult:
+    """A provider's answer in the shop's words. `raw` is the provider's own JSON (kept in
+    the transaction record); the amounts, when the answer carries them, are Decimals in
+    the currency's units whatever unit the provider counts in."""
+
     status: str
     reference: str
     action_url: str = ""
     decline_code: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+    captured_amount: Decimal | None = None
+    refunded_amount: Decimal | None = None
+    refund_reference: str = ""  # the refund a refund() made (a repeat names the same one)
 
 
 @dataclass(frozen=True)

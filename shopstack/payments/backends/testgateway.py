@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin
@@ -104,12 +105,17 @@ class LocalTestGateway(PaymentGateway):
 
     @staticmethod
     def _result(charge: dict[str, Any]) -> GatewayResult:
+        def amount(name: str) -> Decimal | None:
+            return Decimal(charge[name]) if charge.get(name) is not None else None
+
         return GatewayResult(
             status=charge["status"],
             reference=charge["id"],
             action_url=charge.get("action_url") or "",
             decline_code=charge.get("decline_code") or "",
             raw=charge,
+            captured_amount=amount("captured_amount"),
+            refunded_amount=amount("refunded_amount"),
         )
 
     # --- PaymentGateway -------------------------------------------------------------------
@@ -147,8 +153,8 @@ class LocalTestGateway(PaymentGateway):
             body={"amount": str(amount)},
             idempotency_key=idempotency_key,
         )
-        result = self._result(answer["charge"])
-        return GatewayResult(result.status, result.reference, raw=answer)
+        charge = self._result(answer["charge"])
+        return replace(charge, raw=answer, refund_reference=str(answer["id"]))
 
     def find(self, *, idempotency_key: str) -> GatewayResult | None:
         answer = self._call("GET", "charges?" + urlencode({"idempotency_key": idempotency_key}))
