@@ -3,7 +3,7 @@
 `bulk_create` builds a model instance per row and compiles every value into the SQL
 statement; for a million-row import that is most of the time. Here each row is a dict,
 each value goes through its field's own `get_db_prep_save` (so dates, decimals and JSON
-are stored exactly as the ORM stores them), and one `executemany` sends the batch.
+are stored exactly as the ORM stores them), and multi-row INSERT statements send the batch.
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ def insert_rows(model: type[models.Model], rows: Iterable[Mapping[str, Any]]) ->
         defaults.append(field.get_db_prep_save(default, db))
     quote = db.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+    row_placeholder = f"({', '.join(['%s'] * len(fields))})"
+    target = f"{quote(model._meta.db_table)} ({columns})"
     columns_of = list(zip([f.attname for f in fields], fields, plain, defaults, strict=True))
     prepared = [
         [
@@ -60,9 +60,21 @@ def insert_rows(model: type[models.Model], rows: Iterable[Mapping[str, Any]]) ->
         ]
         for row in rows
     ]
+    if db.vendor == "postgresql":
+        # COPY streams the rows; psycopg adapts each value as it does for a query.
+        with db.cursor() as cursor, cursor.cursor.copy(f"COPY {target} FROM STDIN") as copy:
+            for values in prepared:
+                copy.write_row(values)
+        return len(prepared)
+    # Many rows per statement: one round trip per chunk, within the parameter limit.
+    per_statement = max(1, min(CHUNK, (db.features.max_query_params or 999) // len(fields)))
     with db.cursor() as cursor:
-        for start in range(0, len(prepared), CHUNK):
-            cursor.executemany(sql, prepared[start : start + CHUNK])
+        for start in range(0, len(prepared), per_statement):
+            chunk = prepared[start : start + per_statement]
+            cursor.execute(
+                f"INSERT INTO {target} VALUES " + ", ".join([row_placeholder] * len(chunk)),
+                [value for values in chunk for value in values],
+            )
     return len(prepared)
 
 
@@ -75,13 +87,13 @@ def select_pairs(model: type[models.Model], key: str, value: str, keys: Iterable
     key_column, value_column = meta.get_field(key).column, meta.get_field(value).column
     wanted = list(keys)
     found: dict[Any, Any] = {}
+    select = f"SELECT {quote(key_column)}, {quote(value_column)} FROM {quote(meta.db_table)} WHERE "
     with db.cursor() as cursor:
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
-            cursor.execute(
-                f"SELECT {quote(key_column)}, {quote(value_column)} FROM {quote(meta.db_table)} "
-                f"WHERE {quote(key_column)} IN ({', '.join(['%s'] * len(chunk))})",
-                chunk,
-            )
+            if db.vendor == "postgresql":  # one array parameter: no long statement to parse
+                cursor.execute(f"{select}{quote(key_column)} = ANY(%s)", [chunk])
+            else:
+                cursor.execute(f"{select}{quote(key_column)} IN ({', '.join(['%s'] * len(chunk))})", chunk)
             found.update(cursor.fetchall())
     return found

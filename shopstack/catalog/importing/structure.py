@@ -9,10 +9,11 @@ as already there, the way a real run would.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from django.utils.text import slugify
 
+from shopstack.catalog.importing.inserts import insert_rows, select_pairs
 from shopstack.catalog.importing.rows import cached_slug
 from shopstack.catalog.models import Attribute, AttributeValue, Category, ProductType
 from shopstack.inventory.models import Warehouse
@@ -59,6 +60,47 @@ class Structure:
                 self._categories[key] = self._create_category(name, parent_id, path[: depth + 1])
             parent_id = self._categories[key]
         assert parent_id is not None
+        return parent_id
+
+    def prepare_categories(self, paths: Iterable[tuple[str, ...]]) -> None:
+        """Create the categories that `paths` lack, a level at a time with one insert per
+        level, so that `category()` then finds every one of them in memory."""
+        wanted = set(paths)
+        depth = 0
+        while True:
+            missing: dict[tuple[int | None, str], tuple[str, tuple[str, ...]]] = {}
+            for path in wanted:
+                if len(path) <= depth:
+                    continue
+                parent_id = self._parent_of(path[:depth])
+                key = (parent_id, cached_slug(path[depth]))
+                if key not in self._categories and (parent_id is None or parent_id > 0):
+                    missing.setdefault(key, (path[depth], path[: depth + 1]))
+            if not missing and all(len(path) <= depth for path in wanted):
+                return
+            if missing and not self.dry_run:
+                rows = {
+                    self._free_slug([slugify(name)[:128], slugify(" ".join(path))[:128]]): (key, name)
+                    for key, (name, path) in missing.items()
+                }
+                insert_rows(
+                    Category,
+                    (
+                        {"name": name, "slug": slug, "parent_id": key[0], "is_published": True}
+                        for slug, (key, name) in rows.items()
+                    ),
+                )
+                for slug, pk in select_pairs(Category, "slug", "id", list(rows)).items():
+                    self._categories[rows[slug][0]] = pk
+                self.categories_created += len(rows)
+            depth += 1
+
+    def _parent_of(self, path: tuple[str, ...]) -> int | None:
+        parent_id: int | None = None
+        for name in path:
+            parent_id = self._categories.get((parent_id, cached_slug(name)), 0)
+            if not parent_id:
+                return 0  # not there (a dry run): its children are stand-ins too
         return parent_id
 
     def uncategorised(self) -> int:

@@ -97,6 +97,7 @@ class BatchWriter:
         self.dry_run = dry_run
         # Product codes a dry run would have created in earlier batches.
         self._planned_products: set[str] = set()
+        self.started = timezone.now()
 
     def write(self, rows: list[CatalogRow]) -> BatchOutcome:
         outcome = BatchOutcome()
@@ -104,7 +105,7 @@ class BatchWriter:
         products = {
             p["code"]: p
             for p in Product.objects.filter(code__in=codes).values(
-                "id", "code", "published_at", *PRODUCT_FIELDS
+                "id", "code", "published_at", "created_at", *PRODUCT_FIELDS
             )
         }
         variants = self._variants([row.sku for row in rows])
@@ -114,6 +115,7 @@ class BatchWriter:
 
         plan = _Plan()
         first_rows = [row for row in rows if row.first_of_product]
+        self.structure.prepare_categories(row.category for row in first_rows if row.category)
         for row in first_rows:
             self._plan_product(row, products.get(row.product_code), plan)
         self._plan_category_links(first_rows, products, plan)
@@ -133,7 +135,9 @@ class BatchWriter:
             else:
                 outcome.unchanged += 1
         outcome.products_created = len(plan.new_products)
-        outcome.products_updated = len(plan.touched_products - set(plan.new_products))
+        # A product created by an earlier batch of this run is not counted as updated.
+        created_here = {code for code, p in products.items() if p["created_at"] >= self.started}
+        outcome.products_updated = len(plan.touched_products - set(plan.new_products) - created_here)
         return outcome
 
     # --- reading what is there ------------------------------------------------------------
