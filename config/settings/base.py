@@ -252,16 +252,27 @@ TEST_GATEWAY = {
 # e.g. when the goods ship).
 ORDERS_AUTO_CAPTURE = env_bool("ORDERS_AUTO_CAPTURE", False)
 
+_payment_backend = env_str(
+    "PAYMENT_GATEWAY_BACKEND", "shopstack.payments.backends.testgateway.LocalTestGateway"
+)
+_payment_url = (
+    "https://api.stripe.com/"
+    if _payment_backend.endswith(".StripeGateway")
+    else f"{SHOP_BASE_URL}/_testgateway/"
+)
 PAYMENT_GATEWAY = {
-    "BACKEND": env_str("PAYMENT_GATEWAY_BACKEND", "shopstack.payments.backends.testgateway.LocalTestGateway"),
+    "BACKEND": _payment_backend,
     "OPTIONS": {
-        "base_url": env_str("PAYMENT_GATEWAY_URL", f"{SHOP_BASE_URL}/_testgateway/"),
+        "base_url": env_str("PAYMENT_GATEWAY_URL", _payment_url),
         "api_key": env_str("PAYMENT_GATEWAY_API_KEY", TEST_GATEWAY["API_KEY"]),
         "webhook_secret": env_str("PAYMENT_GATEWAY_WEBHOOK_SECRET", TEST_GATEWAY["WEBHOOK_SECRET"]),
         "webhook_url": f"{SHOP_BASE_URL}/payments/webhooks/testgateway/",
         "timeout": float(env_str("PAYMENT_GATEWAY_TIMEOUT", "10")),
     },
 }
+# Reconciliation calls an unanswered authorization "not charged" only this many seconds
+# after the request's timeout (and the gateway's lookup delay): it may still be on its way.
+PAYMENTS_RECONCILE_MARGIN_SECONDS = float(env_str("PAYMENTS_RECONCILE_MARGIN_SECONDS", "30"))
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
