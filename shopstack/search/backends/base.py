@@ -102,6 +102,9 @@ class SearchResult:
     total: int
     # facet name -> counts; "price" holds the PRICE_BUCKETS, "in_stock" one count ("true").
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
+    # False when the engine looked at a window of the matches only (a very broad query on a
+    # big catalog): `total` and the facet counts are then estimates, see docs/search.md.
+    exhaustive: bool = True
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import connection
 
 from shopstack.search.backends.base import ProductDocument, Suggestion, highlight
-from shopstack.search.backends.sql import SqlIndexBackend, _placeholders
+from shopstack.search.backends.sql import SqlIndexBackend, Window, _placeholders
 from shopstack.search.query import ParsedQuery, Term, index_text, parse_query
 
 CONFIG = "english"
@@ -64,7 +64,8 @@ def tsquery_text(query: ParsedQuery) -> str:
 class PostgresBackend(SqlIndexBackend):
     vendors = ("postgresql",)
 
-    def _match_sql(self, query: ParsedQuery) -> tuple[str, list[Any]]:
+    def _match_sql(self, query: ParsedQuery, window: Window | None = None) -> tuple[str, list[Any]]:
+        # No window: PostgreSQL ranks every match (its targets are met without one so far).
         return (
             f"SELECT t.product_id AS id, -ts_rank('{RANK_WEIGHTS}', t.vector, q.query) AS score"
             f" FROM search_pg_text t, to_tsquery('{CONFIG}', %s) AS q(query) WHERE t.vector @@ q.query",

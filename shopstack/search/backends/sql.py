@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -46,6 +47,17 @@ def _when(value: Any) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
+@dataclass(frozen=True)
+class Window:
+    """The best-selling `size` matches of a broad query, standing for `matches` matches
+    (counted up to a cap): `sql` (with `params`) restricts the engine's match to them."""
+
+    sql: str
+    params: tuple[Any, ...]
+    size: int
+    matches: int
+
+
 def _placeholders(values: Sequence[object]) -> str:
     return ", ".join(["%s"] * len(values))
 
@@ -55,9 +67,15 @@ class SqlIndexBackend(SearchBackend):
 
     # Subclasses -------------------------------------------------------------------------
 
-    def _match_sql(self, query: ParsedQuery) -> tuple[str, list[Any]]:
-        """SQL selecting (id, score) of documents matching the query's terms."""
+    def _match_sql(self, query: ParsedQuery, window: Window | None = None) -> tuple[str, list[Any]]:
+        """SQL selecting (id, score) of documents matching the query's terms (only those in
+        the window, when one is given)."""
         raise NotImplementedError
+
+    def _window(self, cursor: Any, query: ParsedQuery) -> Window | None:
+        """For a query matching very many documents, the part of them worth looking at (an
+        engine that can find its best-selling matches cheaply says so); None: all of them."""
+        return None
 
     def _text_write(self, cursor: Any, documents: list[ProductDocument]) -> None:
         raise NotImplementedError
@@ -92,9 +110,9 @@ class SqlIndexBackend(SearchBackend):
                 words[word[:64]] = words.get(word[:64], 0) + 1
         marks = _placeholders(ids)
         with transaction.atomic(), connection.cursor() as cursor:
+            self._text_delete(cursor, ids)  # first: the engine may key its rows by the documents
             cursor.execute(f"DELETE FROM search_searchfacet WHERE document_id IN ({marks})", ids)
             cursor.execute(f"DELETE FROM search_searchdocument WHERE product_id IN ({marks})", ids)
-            self._text_delete(cursor, ids)
             self._text_write(cursor, documents)
             cursor.executemany(
                 "INSERT INTO search_searchdocument (product_id, title, slug, price_amount, currency,"
@@ -136,9 +154,9 @@ class SqlIndexBackend(SearchBackend):
         for start in range(0, len(id_list), BATCH):
             chunk = id_list[start : start + BATCH]
             with transaction.atomic():
-                SearchDocument.objects.filter(pk__in=chunk).delete()
                 with connection.cursor() as cursor:
                     self._text_delete(cursor, chunk)
+                SearchDocument.objects.filter(pk__in=chunk).delete()
 
     def clear(self) -> None:
         with transaction.atomic():
@@ -188,9 +206,11 @@ class SqlIndexBackend(SearchBackend):
             params.extend([name, *values])
         return (" AND ".join(clauses) or "1 = 1"), params
 
-    def _matches_sql(self, query: ParsedQuery, placement: Placement) -> tuple[str, list[Any]]:
+    def _matches_sql(
+        self, query: ParsedQuery, placement: Placement, window: Window | None = None
+    ) -> tuple[str, list[Any]]:
         if query.terms:
-            match_sql, params = self._match_sql(query)
+            match_sql, params = self._match_sql(query, window)
         else:
             match_sql, params = "SELECT product_id AS id, 0.0 AS score FROM search_searchdocument", []
         if placement.pinned:
@@ -214,28 +234,66 @@ class SqlIndexBackend(SearchBackend):
         placement: Placement | None = None,
     ) -> SearchResult:
         placement = placement or Placement()
-        match_sql, match_params = self._matches_sql(query, placement)
+        with connection.cursor() as cursor:
+            window = self._window(cursor, query) if query.terms and not placement.pinned else None
+            result = self._search(cursor, query, filters, sort, page, per_page, placement, window)
+            if (
+                window is not None
+                and (filters.facets or filters.in_stock is not None)
+                and (result.total < page * per_page)
+            ):
+                # A narrow filter may leave too little of the window (or nothing, where the
+                # whole match set has some): look at every match instead.
+                result = self._search(cursor, query, filters, sort, page, per_page, placement, None)
+        return result
+
+    def _search(
+        self,
+        cursor: Any,
+        query: ParsedQuery,
+        filters: SearchFilters,
+        sort: str,
+        page: int,
+        per_page: int,
+        placement: Placement,
+        window: Window | None,
+    ) -> SearchResult:
+        match_sql, match_params = self._matches_sql(query, placement, window)
         order_sql, order_params = self._order_sql(query, sort, placement)
         offset = (max(page, 1) - 1) * per_page
-        with connection.cursor() as cursor:
 
-            def base_for(ignore: str | None = None) -> tuple[str, list[Any]]:
-                where, where_params = self._filters_sql(filters, ignore=ignore)
-                joined = f"FROM ({match_sql}) AS m JOIN search_searchdocument d ON d.product_id = m.id"
-                return f"{joined} WHERE {where}", [*match_params, *where_params]
+        def base_for(ignore: str | None = None) -> tuple[str, list[Any]]:
+            where, where_params = self._filters_sql(filters, ignore=ignore)
+            joined = f"FROM ({match_sql}) AS m JOIN search_searchdocument d ON d.product_id = m.id"
+            return f"{joined} WHERE {where}", [*match_params, *where_params]
 
-            base, base_params = base_for()
-            cursor.execute(
-                f"SELECT d.product_id, m.score, d.title {base} ORDER BY {order_sql} LIMIT %s OFFSET %s",
-                [*base_params, *order_params, per_page, offset],
-            )
-            rows = cursor.fetchall()
-            hits = [
-                Hit(id=row[0], score=float(row[1] or 0), highlights={"title": highlight(row[2], query)})
-                for row in rows
-            ]
-            total, facets = self._counts(cursor, base_for, filters)
-        return SearchResult(hits=hits, total=total, facets=facets)
+        base, base_params = base_for()
+        cursor.execute(
+            f"SELECT d.product_id, m.score, d.title {base} ORDER BY {order_sql} LIMIT %s OFFSET %s",
+            [*base_params, *order_params, per_page, offset],
+        )
+        hits = [
+            Hit(id=row[0], score=float(row[1] or 0), highlights={"title": highlight(row[2], query)})
+            for row in cursor.fetchall()
+        ]
+        total, facets = self._counts(cursor, base_for, filters)
+        if window is None:
+            return SearchResult(hits=hits, total=total, facets=facets)
+        # Counts over the window, scaled to the match set it stands for.
+        scale = window.matches / window.size
+
+        def scaled(count: int) -> int:
+            return max(1, round(count * scale)) if count else 0
+
+        return SearchResult(
+            hits=hits,
+            total=scaled(total),
+            facets={
+                name: [FacetCount(c.value, c.label, scaled(c.count)) for c in counts]
+                for name, counts in facets.items()
+            },
+            exhaustive=False,
+        )
 
     def _order_sql(self, query: ParsedQuery, sort: str, placement: Placement) -> tuple[str, list[Any]]:
         pinned = list(placement.pinned)

@@ -15,10 +15,29 @@ from typing import Any
 from django.db import connection
 
 from shopstack.search.backends.base import ProductDocument, Suggestion, highlight
-from shopstack.search.backends.sql import SqlIndexBackend, _placeholders
+from shopstack.search.backends.sql import SqlIndexBackend, Window, _placeholders
 from shopstack.search.query import ParsedQuery, Term, index_text, parse_query
 
 WEIGHTS = "10.0, 6.0, 6.0, 3.0, 1.0"  # title, aliases, attributes, categories, description
+# A query matching more than WINDOW products is ranked, filtered and counted over its WINDOW
+# best-selling matches; the total and facet counts are scaled to the matches, counted up to
+# COUNT_CAP (docs/search.md, "Very broad queries").
+WINDOW = 2_000
+COUNT_CAP = 50_000
+SUGGEST_WINDOW = 200
+# FTS5 row keys: units sold in the high 32 bits, the product id in the low 32, so that rowid
+# order is best-seller order and the id is the key's low half.
+ID_MASK = 0xFFFFFFFF
+MAX_KEY_SOLD = 0x7FFFFFFF
+
+
+def text_key(product_id: int, units_sold: int) -> int:
+    """The FTS5 rowid of a product's row."""
+    if not 0 <= product_id <= ID_MASK:
+        raise ValueError(f"product id {product_id} does not fit the search key")
+    return (min(max(units_sold, 0), MAX_KEY_SOLD) << 32) | product_id
+
+
 CREATE_SQL = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5("
     "title, aliases, attributes, categories, description,"
@@ -58,12 +77,31 @@ def match_expression(query: ParsedQuery) -> str:
 class SqliteFtsBackend(SqlIndexBackend):
     vendors = ("sqlite",)
 
-    def _match_sql(self, query: ParsedQuery) -> tuple[str, list[Any]]:
-        return (
-            f"SELECT rowid AS id, bm25(search_fts, {WEIGHTS}) AS score FROM search_fts"
-            " WHERE search_fts MATCH %s",
-            [match_expression(query)],
+    def _match_sql(self, query: ParsedQuery, window: Window | None = None) -> tuple[str, list[Any]]:
+        sql = (
+            f"SELECT rowid & {ID_MASK} AS id, bm25(search_fts, {WEIGHTS}) AS score FROM search_fts"
+            " WHERE search_fts MATCH %s"
         )
+        if window is None:
+            return sql, [match_expression(query)]
+        return f"{sql} AND {window.sql}", [match_expression(query), *window.params]
+
+    def _window(self, cursor: Any, query: ParsedQuery) -> Window | None:
+        # Rows are keyed best sellers last (text_key), so the WINDOW best-selling matches are
+        # the first WINDOW read backwards: a short walk, and ranking then touches only them.
+        expression = match_expression(query)
+        cursor.execute(
+            "SELECT rowid FROM search_fts WHERE search_fts MATCH %s ORDER BY rowid DESC LIMIT 1 OFFSET %s",
+            [expression, WINDOW - 1],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        cursor.execute(
+            "SELECT COUNT(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH %s LIMIT %s)",
+            [expression, COUNT_CAP],
+        )
+        return Window(sql="rowid >= %s", params=(row[0],), size=WINDOW, matches=cursor.fetchone()[0])
 
     def _text_write(self, cursor: Any, documents: list[ProductDocument]) -> None:
         cursor.executemany(
@@ -71,7 +109,7 @@ class SqliteFtsBackend(SqlIndexBackend):
             " VALUES (%s, %s, %s, %s, %s, %s)",
             [
                 (
-                    d.id,
+                    text_key(d.id, d.units_sold),
                     index_text(d.title),
                     index_text(" ; ".join(d.aliases)),
                     index_text(" ; ".join(d.attributes)),
@@ -83,24 +121,33 @@ class SqliteFtsBackend(SqlIndexBackend):
         )
 
     def _text_delete(self, cursor: Any, ids: list[int]) -> None:
-        cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({_placeholders(ids)})", ids)
+        # Called while the documents are still there: their units sold give the row keys.
+        cursor.execute(
+            "DELETE FROM search_fts WHERE rowid IN (SELECT"
+            f" (MIN(units_sold, {MAX_KEY_SOLD}) << 32) | product_id FROM search_searchdocument"
+            f" WHERE product_id IN ({_placeholders(ids)}))",
+            ids,
+        )
 
     def _text_clear(self, cursor: Any) -> None:
         cursor.execute("DELETE FROM search_fts")
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[Suggestion]:
         query = parse_query(prefix, prefix=True)
-        if not query.terms:
+        # One letter matches a good part of any catalog and no prefix index covers it.
+        if not query.terms or sum(len(term.word) for term in query.terms) < 2:
             return []
         expression = "{title aliases} : (" + match_expression(query) + ")"
         with connection.cursor() as cursor:
+            # Ranked among the SUGGEST_WINDOW best-selling matches (rows are keyed best
+            # sellers last), so a short prefix costs no more than a long one.
             cursor.execute(
-                f"SELECT d.product_id, d.title, d.slug FROM search_fts"
-                f" JOIN search_searchdocument d ON d.product_id = search_fts.rowid"
-                f" WHERE search_fts MATCH %s"
-                f" ORDER BY (bm25(search_fts, {WEIGHTS}) - 0.000001) * (1.0 + 0.1 * d.popularity),"
-                f" d.product_id LIMIT %s",
-                [expression, limit],
+                f"SELECT d.product_id, d.title, d.slug FROM (SELECT rowid & {ID_MASK} AS id,"
+                f" bm25(search_fts, {WEIGHTS}) AS score FROM search_fts WHERE search_fts MATCH %s"
+                " ORDER BY rowid DESC LIMIT %s) AS m"
+                " JOIN search_searchdocument d ON d.product_id = m.id"
+                " ORDER BY (m.score - 0.000001) * (1.0 + 0.1 * d.popularity), d.product_id LIMIT %s",
+                [expression, SUGGEST_WINDOW, limit],
             )
             rows = cursor.fetchall()
         return [Suggestion(id=r[0], title=r[1], slug=r[2], highlighted=highlight(r[1], query)) for r in rows]
