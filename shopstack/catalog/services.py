@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -47,6 +47,40 @@ def products_refresh(*, product_ids: Iterable[int]) -> int:
         )
     Product.objects.filter(pk__in=ids, price_amount__isnull=True).update(price_amount=Decimal("0"))
     return updated
+
+
+def products_refresh_stock(*, product_ids: Iterable[int]) -> int:
+    """Set each product's stock flag from its stock now, moving `updated_at` only for the
+    products whose flag flips. The flag is all that listings, product pages and search
+    documents show of stock, so a reservation or an allocation that leaves a product on
+    sale (or sold out) changes no page and must not renew every cached one. Call inside
+    the transaction that changed the stock. Returns how many products flipped."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return 0
+    # Raw SQL: this runs in every reservation and allocation, and compiling the ORM's
+    # version of it cost more than running it. Reserved units are promised to shoppers
+    # paying right now, so they are not for sale to others.
+    placeholders = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.id, p.in_stock, EXISTS ("
+            " SELECT 1 FROM inventory_stock s"
+            " JOIN inventory_warehouse w ON w.id = s.warehouse_id"
+            " JOIN catalog_productvariant v ON v.id = s.variant_id"
+            " WHERE v.product_id = p.id AND w.is_active = %s AND s.quantity > s.allocated + s.reserved"
+            f") FROM catalog_product p WHERE p.id IN ({placeholders})",
+            [True, *ids],
+        )
+        flips: dict[bool, list[int]] = {True: [], False: []}
+        for pk, in_stock, has_stock in cursor.fetchall():
+            if bool(in_stock) != bool(has_stock):
+                flips[bool(has_stock)].append(pk)
+    now = timezone.now()
+    for flag, pks in flips.items():
+        if pks:
+            Product.objects.filter(pk__in=pks).update(in_stock=flag, updated_at=now)
+    return len(flips[True]) + len(flips[False])
 
 
 def product_touch(*, product_ids: Iterable[int]) -> None:

@@ -7,7 +7,8 @@ then moves the counters with conditional UPDATEs (`... WHERE quantity >= allocat
 reserved + wanted`) whose row count is checked, so the database refuses an oversell even
 if a lock were missing. Reservation and allocation rows change only while their stock row
 is locked. Each change writes domain events (a specific one and `StockChanged` with the
-variant ids) and refreshes the products' stock flag and `updated_at`.
+variant ids) and refreshes the products' stock flag; `updated_at` moves only when the flag
+flips, or on a stock count.
 
 Expiry: a reservation past `expires_at` keeps its units in `Stock.reserved` until swept.
 Reads add lapsed units back (see selectors); `stock_reserve`, `stock_allocate` and

@@ -97,10 +97,13 @@ def stock_allocate(*, ref: str, order_ref: str, lines: Sequence[tuple[str, int, 
         for reservation in held:
             status = Reservation.Status.CONVERTED if used[reservation.pk] else Reservation.Status.RELEASED
             _end_reservations(stocks, [reservation], status=status, now=now, used=used)
-        _sweep_lapsed(stocks, now=now)
-        active_warehouses = _active_warehouses()
         short: dict[int, int] = {}
         deltas: dict[StockKey, _Delta] = defaultdict(_Delta)
+        # The usual case, a checkout that still held everything, takes nothing from free
+        # stock: no need to look for lapsed reservations or warehouses then.
+        if any(remaining_need.values()):
+            _sweep_lapsed(stocks, now=now)
+            active_warehouses = _active_warehouses()
         for line_ref, variant_id, _ in wanted:
             if not remaining_need[line_ref]:
                 continue
@@ -150,7 +153,8 @@ def stock_allocate(*, ref: str, order_ref: str, lines: Sequence[tuple[str, int, 
             },
             variant_ids={variant_id for _, variant_id, _ in wanted} | {r.variant_id for r in held},
         )
-    return list(Allocation.objects.filter(order_ref=order_ref).order_by("line_ref", "warehouse_id", "pk"))
+    # Created in (line_ref, warehouse) order, with their ids: what a fresh read would give.
+    return created
 
 
 def _same_allocation(existing: list[Allocation], wanted: list[tuple[str, int, int]]) -> list[Allocation]:

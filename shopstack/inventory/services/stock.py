@@ -14,7 +14,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from shopstack.catalog.models import Product, ProductVariant
-from shopstack.catalog.services import products_refresh
+from shopstack.catalog.services import products_refresh, products_refresh_stock
 from shopstack.core.errors import Conflict, ValidationFailed
 from shopstack.core.events import event_record
 from shopstack.inventory.models import Reservation, Stock, Warehouse
@@ -256,11 +256,24 @@ def _active_warehouses() -> set[int]:
 
 
 def _announce(
-    *, name: str, aggregate_type: str, aggregate_id: str, payload: dict[str, Any], variant_ids: Iterable[int]
+    *,
+    name: str,
+    aggregate_type: str,
+    aggregate_id: str,
+    payload: dict[str, Any],
+    variant_ids: Iterable[int],
+    counted: bool = False,
 ) -> None:
     """Record what happened and that availability of the variants changed; refresh the
-    products' stock flag. Product rows are locked in id order so that two transactions
-    refreshing the same products never wait on each other in a circle."""
+    products' stock flag.
+
+    Only a product whose flag flips moves its `updated_at` (so reservations and
+    allocations that leave it on sale renew no cached page, ETag or search document); a
+    stock count (`counted`) moves every product it touches, as the API shows the units.
+    Product rows are locked in id order first: a product's flag depends on all its
+    variants, whose stock another transaction may be changing, and the lock makes the
+    second one read the first one's result; the order keeps two of them from waiting on
+    each other in a circle."""
     ids = sorted(set(variant_ids))
     event_record(name=name, aggregate_type=aggregate_type, aggregate_id=aggregate_id, payload=payload)
     event_record(
@@ -269,9 +282,17 @@ def _announce(
         aggregate_id=aggregate_id,
         payload={"variant_ids": ids, "reason": name},
     )
-    product_ids = sorted(set(ProductVariant.objects.filter(pk__in=ids).values_list("product_id", flat=True)))
-    list(Product.objects.select_for_update().filter(pk__in=product_ids).order_by("pk").values_list("pk"))
-    products_refresh(product_ids=product_ids)
+    of_variants = ProductVariant.objects.filter(pk__in=ids).values("product_id")
+    product_ids = list(
+        Product.objects.select_for_update()
+        .filter(pk__in=of_variants)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if counted:
+        products_refresh(product_ids=product_ids)
+    else:
+        products_refresh_stock(product_ids=product_ids)
 
 
 # --- stock counts -------------------------------------------------------------------------
@@ -319,5 +340,6 @@ def stock_set_quantity(*, variant: ProductVariant, warehouse: Warehouse, quantit
                 "released_refs": sorted({r.ref for r in released}),
             },
             variant_ids=[variant.pk],
+            counted=True,
         )
     return stock

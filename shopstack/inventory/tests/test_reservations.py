@@ -33,12 +33,49 @@ def test_reserving_holds_units_and_lowers_availability():
     assert changed.payload["variant_ids"] == [variant.pk]
 
 
-def test_reserving_moves_the_product_updated_at():
-    variant = make_stocked_variant(stock=10)
-    before = variant.product.updated_at
+def test_reserving_moves_the_product_only_when_it_sells_out_or_comes_back():
+    variant = make_stocked_variant(stock=3)
+    product = variant.product
+    before = product.updated_at
     stock_reserve(ref="checkout:t", lines=[(variant.pk, 1)])
-    variant.product.refresh_from_db()
-    assert variant.product.updated_at > before
+    product.refresh_from_db()
+    # Still on sale: no page, ETag or search document shows anything new.
+    assert (product.in_stock, product.updated_at) == (True, before)
+    stock_reserve(ref="checkout:u", lines=[(variant.pk, 2)])
+    product.refresh_from_db()
+    assert product.in_stock is False
+    assert product.updated_at > before
+    sold_out_at = product.updated_at
+    stock_release(ref="checkout:t")
+    product.refresh_from_db()
+    assert product.in_stock is True
+    assert product.updated_at > sold_out_at
+
+
+def test_a_stock_count_always_moves_the_product():
+    variant = make_stocked_variant(stock=3)
+    product = variant.product
+    before = product.updated_at
+    stock = stock_of(variant)
+    stock_set_quantity(variant=variant, warehouse=stock.warehouse, quantity=7)
+    product.refresh_from_db()
+    assert product.in_stock is True
+    assert product.updated_at > before
+
+
+def test_a_product_with_another_variant_in_stock_stays_on_sale():
+    variant = make_stocked_variant(stock=1)
+    product = variant.product
+    other = product.variants.create(sku=f"{variant.sku}-B", name="B", price_amount=variant.price_amount)
+    stock_set_quantity(variant=other, warehouse=stock_of(variant).warehouse, quantity=2)
+    product.refresh_from_db()
+    before = product.updated_at
+    stock_reserve(ref="checkout:v", lines=[(variant.pk, 1)])
+    product.refresh_from_db()
+    assert (product.in_stock, product.updated_at) == (True, before)
+    stock_reserve(ref="checkout:w", lines=[(other.pk, 2)])
+    product.refresh_from_db()
+    assert product.in_stock is False
 
 
 def test_too_many_raises_out_of_stock_with_a_field_per_variant_and_changes_nothing():
