@@ -235,6 +235,9 @@ SERVER_TIMING_DB = env_bool("SERVER_TIMING_DB", False)
 # How long a checkout holds the stock of its cart while the shopper pays; an abandoned
 # checkout's units go back on sale after this (and its checkout is closed by a sweep).
 CHECKOUT_RESERVATION_SECONDS = env_int("CHECKOUT_RESERVATION_SECONDS", 15 * 60)
+# An open checkout untouched this long after its reservation lapsed is closed as abandoned
+# (a periodic sweep; the cart stays open).
+CHECKOUT_ABANDONED_AFTER_SECONDS = env_int("CHECKOUT_ABANDONED_AFTER_SECONDS", 24 * 60 * 60)
 
 # Payments. The built-in test gateway is a small HTTP service of its own mounted at
 # /_testgateway/ (TEST_GATEWAY_ENABLED=0 unmounts it); the shop reaches it, like any

@@ -214,7 +214,7 @@ def test_empty_cart_and_short_stock_are_refused(mug) -> None:
     short = App(make_cart(lines={mug: 9}))
     answer = short.call("post", "/checkout")
     assert answer.status_code == 409
-    assert error_of(answer)["code"] == "cart_has_problems"
+    assert error_of(answer)["code"] == "out_of_stock"
     assert not Checkout.objects.exists()
 
 

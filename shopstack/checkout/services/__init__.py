@@ -1,6 +1,7 @@
 """Checkout context rules: carts (what may go in them) and checkouts (from a cart to an
 order). The same public names as ever, from `shopstack.checkout.services`."""
 
+from shopstack.checkout.services.abandon import checkouts_abandon_stale
 from shopstack.checkout.services.cart import (
     MAX_ID,
     MAX_QUANTITY,
@@ -16,6 +17,7 @@ from shopstack.checkout.services.cart import (
     cart_token_unsign,
 )
 from shopstack.checkout.services.checkout import (
+    OUT_OF_STOCK,
     checkout_payment_url,
     checkout_remove_voucher,
     checkout_restart,
@@ -40,6 +42,7 @@ __all__ = [
     "MAX_ID",
     "MAX_QUANTITY",
     "NOT_FOR_SALE",
+    "OUT_OF_STOCK",
     "TOKEN_SALT",
     "CheckoutLine",
     "CheckoutSummary",
@@ -65,4 +68,5 @@ __all__ = [
     "checkout_set_voucher",
     "checkout_start",
     "checkout_summary",
+    "checkouts_abandon_stale",
 ]

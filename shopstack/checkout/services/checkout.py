@@ -36,20 +36,22 @@ from shopstack.shipping.selectors import Quote, shipping_quote, shipping_quotes
 if TYPE_CHECKING:
     from shopstack.accounts.models import User
 
-DEFAULT_RESERVATION_SECONDS = 15 * 60
 MAX_EMAIL_LENGTH = 254
 MAX_KEY_LENGTH = 128
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]{1,128}")
 _CARD_NUMBER = re.compile(r"[0-9 \-]{12,}")
 
 CLOSED = "This checkout is closed; start again from your cart."
+# One code and one wording for "not enough stock", whether the cart was already short
+# when checked or the units went to another shopper while reserving or placing.
+OUT_OF_STOCK = "Sorry, some items in your cart are out of stock; please update your cart."
 
 
 # Small helpers ---------------------------------------------------------------------------------
 
 
 def _reservation_seconds() -> int:
-    return int(getattr(settings, "CHECKOUT_RESERVATION_SECONDS", DEFAULT_RESERVATION_SECONDS))
+    return int(settings.CHECKOUT_RESERVATION_SECONDS)
 
 
 def _shop_country() -> str:
@@ -138,11 +140,15 @@ class _CartLine:
     def problem(self) -> str:
         if not self.on_sale:
             return "No longer available; please remove it from your cart."
-        if self.available <= 0:
-            return "Out of stock; please remove it from your cart."
         if self.quantity > self.available:
-            return f"Only {self.available} left; please lower the quantity in your cart."
+            return _short(self.available)
         return ""
+
+
+def _short(units: int) -> str:
+    if units <= 0:
+        return "Out of stock; please remove it from your cart."
+    return f"Only {units} left; please lower the quantity in your cart."
 
 
 def _held(checkout: Checkout | None) -> dict[int, int]:
@@ -177,17 +183,33 @@ def _line_name(line: _CartLine) -> str:
 
 
 def _refuse_problems(lines: list[_CartLine]) -> None:
+    """Refuse an empty cart (cart_empty), one short of stock (out_of_stock) or one with a
+    product off sale (cart_has_problems, with every line's problem on field "cart")."""
     if not lines:
         raise ValidationFailed(
             "Your cart is empty.", code="cart_empty", fields={"cart": ["Your cart is empty."]}
         )
     problems = [f"{_line_name(line)}: {line.problem}" for line in lines if line.problem]
-    if problems:
-        raise Conflict(
-            "Some items in your cart cannot be bought as they are.",
-            code="cart_has_problems",
-            fields={"cart": problems},
-        )
+    if not problems:
+        return
+    if all(line.on_sale for line in lines):
+        raise Conflict(OUT_OF_STOCK, code="out_of_stock", fields={"cart": problems})
+    raise Conflict(
+        "Some items in your cart cannot be bought as they are.",
+        code="cart_has_problems",
+        fields={"cart": problems},
+    )
+
+
+def _out_of_stock(error: OutOfStock, lines: list[_CartLine]) -> Conflict:
+    """Inventory's refusal (another shopper took the units first) worded as the cart
+    check words it."""
+    names = {line.variant.pk: _line_name(line) for line in lines}
+    messages = [
+        f"{names.get(variant_id, 'An item')}: {_short(units)}"
+        for variant_id, units in sorted(error.available.items())
+    ]
+    return Conflict(OUT_OF_STOCK, code="out_of_stock", fields={"cart": messages})
 
 
 def _reserve(checkout: Checkout, lines: list[_CartLine]) -> None:
@@ -196,17 +218,7 @@ def _reserve(checkout: Checkout, lines: list[_CartLine]) -> None:
     try:
         stock_reserve(ref=checkout.reservation_ref, lines=wanted, ttl_seconds=_reservation_seconds())
     except OutOfStock as error:
-        names = {line.variant.pk: _line_name(line) for line in lines}
-        messages = [
-            f"{names.get(variant_id, 'An item')}: "
-            + (f"only {units} left." if units > 0 else "sold out in the meantime.")
-            for variant_id, units in sorted(error.available.items())
-        ]
-        raise Conflict(
-            "Sorry, some items sold out while you were checking out; please update your cart.",
-            code="out_of_stock",
-            fields={"cart": messages},
-        ) from None
+        raise _out_of_stock(error, lines) from None
     until = timezone.now() + timedelta(seconds=_reservation_seconds())
     Checkout.objects.filter(pk=checkout.pk).update(
         reserved_lines=[list(pair) for pair in wanted], reserved_until=until
@@ -234,10 +246,12 @@ def checkout_start(*, cart: Cart, customer: User | None = None) -> Checkout:
     """The open checkout of `cart` (a new one, or the one already under way, so a cart
     never holds two reservations), with the cart's stock reserved for it.
 
-    Refused for an empty cart (ValidationFailed, field "cart") or one with a line that
-    is off sale or short (Conflict "cart_has_problems", or "out_of_stock" when the stock
-    went while reserving), changing nothing. A signed-in customer's checkout uses the
-    account email and starts from the default shipping and billing addresses."""
+    Refused for an empty cart (ValidationFailed, field "cart"), one short of stock
+    (Conflict "out_of_stock", whether the units were gone already or went to another
+    shopper while reserving) or one with a product off sale (Conflict
+    "cart_has_problems"), with a message per line on field "cart", changing nothing. A
+    signed-in customer's checkout uses the account email and starts from the default
+    shipping and billing addresses."""
     if customer is not None and cart.customer_id not in (None, customer.pk):
         raise NotFound("No such cart.")
     with transaction.atomic():

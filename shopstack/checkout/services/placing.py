@@ -26,12 +26,13 @@ from shopstack.checkout.services.checkout import (
     _customer_key,
     _goods_priced,
     _line_name,
+    _out_of_stock,
     _quotes,
     _refuse_problems,
-    _reserve,
     _weight,
 )
 from shopstack.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from shopstack.inventory.services import OutOfStock
 from shopstack.orders.drafts import DraftAddress, DraftLine, OrderDraft
 from shopstack.orders.models import Order
 from shopstack.orders.services import order_place
@@ -93,12 +94,14 @@ class CheckoutSummary:
         )
 
 
-def checkout_summary(*, checkout: Checkout) -> CheckoutSummary:
+def checkout_summary(*, checkout: Checkout, lines: list[_CartLine] | None = None) -> CheckoutSummary:
     """Lines, shipping options for the address and the cart's weight, and the cart priced
     by `price_cart` with the chosen shipping and the voucher. Stock is checked again,
     counting what this checkout holds itself: `problems` says what must change first
-    (fields "cart", "voucher", "shipping_method")."""
-    lines = _cart_lines(checkout.cart, checkout)
+    (fields "cart", "voucher", "shipping_method"). `lines` are the cart's lines as the
+    caller read them in this same request, if it did (they are not read twice)."""
+    if lines is None:
+        lines = _cart_lines(checkout.cart, checkout)
     problems: dict[str, list[str]] = {}
     bad = [f"{_line_name(line)}: {line.problem}" for line in lines if line.problem]
     if not lines:
@@ -119,14 +122,17 @@ def checkout_summary(*, checkout: Checkout) -> CheckoutSummary:
             problems["shipping_method"] = [
                 "The method you chose no longer reaches this address; choose another."
             ]
-        priced = price_cart(
-            lines=[LineInput(variant_id=line.variant.pk, quantity=line.quantity) for line in sellable],
-            country=goods.country,
-            region=goods.region,
-            shipping_price=chosen.price if chosen else None,
-            voucher_code=goods.voucher_code,
-            customer_key=_customer_key(checkout),
-        )
+        # Without a shipping price the goods' pricing is already the whole of it.
+        priced = goods
+        if chosen is not None:
+            priced = price_cart(
+                lines=[LineInput(variant_id=line.variant.pk, quantity=line.quantity) for line in sellable],
+                country=goods.country,
+                region=goods.region,
+                shipping_price=chosen.price,
+                voucher_code=goods.voucher_code,
+                customer_key=_customer_key(checkout),
+            )
     priced_lines = {line.variant_id: line for line in priced.lines} if priced else {}
     out = []
     for line in lines:
@@ -172,7 +178,12 @@ def _draft_address(data: dict[str, str]) -> DraftAddress:
 
 
 def checkout_draft(
-    *, checkout: Checkout, payment_token: str, source: str = "shop", payment_return_url: str = ""
+    *,
+    checkout: Checkout,
+    payment_token: str,
+    source: str = "shop",
+    payment_return_url: str = "",
+    lines: list[_CartLine] | None = None,
 ) -> OrderDraft:
     """The order to place, every amount from the server: refused (ValidationFailed or
     Conflict with field messages) until the checkout has an email, an address, a shipping
@@ -181,7 +192,9 @@ def checkout_draft(
     token = _clean_payment_token(payment_token)
     if checkout.status != Checkout.Status.OPEN:
         raise Conflict(CLOSED, code="checkout_closed")
-    summary = checkout_summary(checkout=checkout)
+    if lines is None:
+        lines = _cart_lines(checkout.cart, checkout)
+    summary = checkout_summary(checkout=checkout, lines=lines)
     missing: dict[str, list[str]] = {}
     if not summary.has_contact:
         missing["email"] = ["Enter your email address."]
@@ -196,9 +209,7 @@ def checkout_draft(
             "Your cart is empty.", code="cart_empty", fields={"cart": ["Your cart is empty."]}
         )
     if "cart" in summary.problems:
-        raise Conflict(
-            "Your cart cannot be bought as it is.", code="cart_has_problems", fields=summary.problems
-        )
+        _refuse_problems(lines)
     if summary.problems:
         raise ValidationFailed("Some details no longer apply; please check them.", fields=summary.problems)
     priced, chosen = summary.priced, summary.shipping
@@ -265,9 +276,10 @@ def checkout_placement(
     source: str = "shop",
     payment_return_url: str = "",
 ) -> Placement:
-    """Place the order once per idempotency key: renew the stock reservation for the cart
-    as it is now, build the draft on the server and hand it to `order_place`; then mark
-    the checkout placed and the cart converted.
+    """Place the order once per idempotency key: check the cart as it is now, build the
+    draft on the server and hand it to `order_place` (whose allocation converts the
+    checkout's reservation, or takes free stock where it lapsed); then mark the checkout
+    placed and the cart converted. Not enough stock: Conflict "out_of_stock".
 
     A repeat with the same key returns the same order (created False). Another key for a
     checkout that is placed, or being placed, is refused (Conflict); the same key already
@@ -300,11 +312,20 @@ def checkout_placement(
     try:
         lines = _cart_lines(checkout.cart, checkout)
         _refuse_problems(lines)
-        _reserve(checkout, lines)
         draft = checkout_draft(
-            checkout=checkout, payment_token=token, source=source, payment_return_url=payment_return_url
+            checkout=checkout,
+            payment_token=token,
+            source=source,
+            payment_return_url=payment_return_url,
+            lines=lines,
         )
-        order = order_place(draft=draft, idempotency_key=key)
+        # No renewal of the reservation first: the allocation converts what the checkout
+        # holds and takes anything it no longer holds (a lapsed reservation, a cart grown
+        # since) from free stock under the same locks, or refuses with OutOfStock.
+        try:
+            order = order_place(draft=draft, idempotency_key=key)
+        except OutOfStock as error:
+            raise _out_of_stock(error, lines) from None
     except DomainError:
         # Nothing was placed: free the checkout for a corrected attempt.
         Checkout.objects.filter(pk=checkout.pk, status=Checkout.Status.OPEN, place_key=key).update(

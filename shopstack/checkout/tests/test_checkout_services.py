@@ -72,6 +72,19 @@ def test_start_refuses_an_empty_cart() -> None:
     assert not Checkout.objects.exists()
 
 
+def test_start_refuses_a_short_cart_as_out_of_stock(mug) -> None:
+    cart = make_cart(lines={mug: 5})  # only 3 mugs left
+    before = stock_snapshot()
+    with pytest.raises(Conflict) as refused:
+        services.checkout_start(cart=cart)
+    assert refused.value.code == "out_of_stock"
+    assert refused.value.message == services.OUT_OF_STOCK
+    short = "Enamel mug: Only 3 left; please lower the quantity in your cart."
+    assert refused.value.fields == {"cart": [short]}
+    assert not Checkout.objects.exists()
+    assert stock_snapshot() == before
+
+
 def test_start_refuses_a_cart_with_problems(mug) -> None:
     hidden = make_product(name="Withdrawn vase", published=False)
     cart = make_cart(lines={mug: 5, hidden: 1})  # only 3 mugs left
@@ -295,7 +308,8 @@ def test_stock_gone_between_steps_is_a_clear_problem(mug) -> None:
     assert not summary.ready
     with pytest.raises(Conflict) as refused:
         services.checkout_draft(checkout=checkout, payment_token="tok_success")
-    assert refused.value.code == "cart_has_problems"
+    assert refused.value.code == "out_of_stock"
+    assert refused.value.fields == {"cart": summary.problems["cart"]}
 
 
 def test_draft_is_built_from_the_server(mug) -> None:

@@ -54,7 +54,7 @@ def _address(order: Order, kind: str, address: DraftAddress) -> OrderAddress:
     return OrderAddress.objects.create(order=order, kind=kind, **asdict(address))
 
 
-def _create(draft: OrderDraft) -> Order:
+def _create(draft: OrderDraft) -> tuple[Order, list[OrderLine]]:
     now = timezone.now()
     currency = draft.currency.upper()
     order = Order.objects.create(
@@ -85,7 +85,7 @@ def _create(draft: OrderDraft) -> Order:
     )
     _address(order, OrderAddress.Kind.SHIPPING, draft.shipping_address)
     _address(order, OrderAddress.Kind.BILLING, draft.billing_address)
-    OrderLine.objects.bulk_create(
+    lines = OrderLine.objects.bulk_create(
         [
             OrderLine(
                 order=order,
@@ -111,7 +111,7 @@ def _create(draft: OrderDraft) -> Order:
             amount=draft.shipping_price,
             tax_amount=draft.shipping_tax,
         )
-    return order
+    return order, lines
 
 
 def order_place(*, draft: OrderDraft, idempotency_key: str) -> Order:
@@ -129,10 +129,11 @@ def order_place(*, draft: OrderDraft, idempotency_key: str) -> Order:
     voucher_used_up / voucher_customer_limit) propagate, and then nothing is created.
     """
     _check_draft(draft)
+    placed: list[Order] = []
 
     def perform() -> dict[str, Any]:
-        order = _create(draft)
-        lines = list(order.lines.order_by("pk"))
+        # bulk_create gives the lines their ids (RETURNING on PostgreSQL and SQLite).
+        order, lines = _create(draft)
         stock_allocate(
             ref=draft.checkout_ref,
             order_ref=order.number,
@@ -174,9 +175,12 @@ def order_place(*, draft: OrderDraft, idempotency_key: str) -> Order:
             event="OrderPlaced",
             payload={"customer_id": order.customer_id, **summary},
         )
+        placed.append(order)
         return {"order_id": order.pk, "number": order.number}
 
-    result, _ = idempotent_call(
+    result, first_time = idempotent_call(
         scope="order_place", key=idempotency_key, request=draft.fingerprint_data(), perform=perform
     )
+    if first_time:  # committed just now with this very object: no need to read it back
+        return placed[0]
     return Order.objects.get(pk=result["order_id"])

@@ -8,10 +8,10 @@ shipping method, and places the order with an Idempotency-Key and the test gatew
 inside the place request, against the test gateway served by the same live server).
 
 Exactly 10 buyers must end with an order; every other one must be told, with a 409 JSON
-answer, that the item is out of stock (never a 5xx): code `out_of_stock` when it lost the
-race while reserving, or `cart_has_problems` with "Out of stock" on the cart when the
-units were already gone as its checkout began. A watcher reads the stock row all along and
-must never see more units held (allocated + reserved) than there are, nor a negative count.
+answer with code `out_of_stock`, that the item is out of stock (never a 5xx), whether it
+lost the race while reserving or the units were already gone as its checkout began. A
+watcher reads the stock row all along and must never see more units held (allocated +
+reserved) than there are, nor a negative count.
 """
 
 from __future__ import annotations
@@ -84,19 +84,15 @@ def call(
 
 
 def is_out_of_stock(answer: Answer) -> bool:
-    """A 409 JSON refusal that says the item is out of stock. The shop words it two ways:
-    `out_of_stock` when the buyer lost the race for the units while reserving them, and
-    `cart_has_problems` with an "Out of stock" message on the cart when the units were
+    """A 409 JSON refusal with code `out_of_stock` and a message: the one answer for "out
+    of stock", whether the buyer lost the race while reserving the units or they were
     already gone as the checkout began (the check before reserving)."""
     if answer.status != 409 or not isinstance(answer.body, dict):
         return False
     error = answer.body.get("error") or {}
     if not error.get("message"):
         return False
-    if error.get("code") == "out_of_stock":
-        return True
-    cart = (error.get("fields") or {}).get("cart") or []
-    return error.get("code") == "cart_has_problems" and bool(cart) and all("Out of stock" in m for m in cart)
+    return error.get("code") == "out_of_stock" and bool((error.get("fields") or {}).get("cart"))
 
 
 @dataclass
