@@ -139,8 +139,17 @@ def _merged(filters: SearchFilters, query: ParsedQuery) -> SearchFilters:
     )
 
 
+FACET_NAMES_SECONDS = 60
+
+
 def _facet_names() -> set[str]:
-    return {"category", *Attribute.objects.filter(filterable=True).values_list("slug", flat=True)}
+    """Facet names a request may filter by; cached a minute (a new filterable attribute is
+    accepted as a facet within a minute), since every search checks them."""
+    names = cache.get("search:facet-names")
+    if names is None:
+        names = {"category", *Attribute.objects.filter(filterable=True).values_list("slug", flat=True)}
+        cache.set("search:facet-names", names, FACET_NAMES_SECONDS)
+    return names  # type: ignore[no-any-return]
 
 
 def _check(filters: SearchFilters, sort: str, page: int, per_page: int) -> None:
