@@ -10,6 +10,7 @@ by migration 0002 on SQLite only.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.db import connection
@@ -135,9 +136,12 @@ class SqliteFtsBackend(SqlIndexBackend):
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[Suggestion]:
         query = parse_query(prefix, prefix=True)
-        # One letter matches a good part of any catalog and no prefix index covers it.
-        if not query.terms or sum(len(term.word) for term in query.terms) < 2:
+        # A one-letter word being typed matches a good part of any catalog and no prefix index
+        # covers it: "heart h" suggests by "heart" until the second letter comes.
+        terms = tuple(term for term in query.terms if not (term.prefix and len(term.word) < 2))
+        if not terms:
             return []
+        query = replace(query, terms=terms)
         expression = "{title aliases} : (" + match_expression(query) + ")"
         with connection.cursor() as cursor:
             # Ranked among the SUGGEST_WINDOW best-selling matches (rows are keyed best

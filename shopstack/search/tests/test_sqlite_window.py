@@ -83,3 +83,5 @@ def test_suggestions_start_at_two_letters(bags: list) -> None:
     backend = sqlite_fts.SqliteFtsBackend()
     assert backend.suggest("j") == []
     assert [s.id for s in backend.suggest("ju", limit=3)] == [p.pk for p in bags[::-1][:3]]
+    # A one-letter word still being typed waits for its second letter.
+    assert [s.id for s in backend.suggest("jumbo n", limit=3)] == [p.pk for p in bags[::-1][:3]]
