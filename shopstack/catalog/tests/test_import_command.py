@@ -339,3 +339,14 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path):
     assert status == 2
     assert "not UTF-8" in err
     assert not Product.objects.exists()
+
+
+def test_a_byte_order_mark_and_quoted_cells_are_read(tmp_path):
+    path = tmp_path / "excel.csv"
+    content = 'sku,title,price,description\r\nQ-1,"Mug, large",4.95,"Two lines:\r\nsecond ""quoted"""\r\n'
+    path.write_bytes(b"\xef\xbb\xbf" + content.encode())
+    status, out, _ = run(path)
+    assert status == 0, out
+    product = Product.objects.get(code="Q-1")
+    assert product.name == "Mug, large"
+    assert product.description == 'Two lines:\r\nsecond "quoted"'
