@@ -72,9 +72,10 @@ class SqlIndexBackend(SearchBackend):
         the window, when one is given)."""
         raise NotImplementedError
 
-    def _window(self, cursor: Any, query: ParsedQuery) -> Window | None:
+    def _window(self, cursor: Any, query: ParsedQuery, *, widen: int = 0) -> Window | None:
         """For a query matching very many documents, the part of them worth looking at (an
-        engine that can find its best-selling matches cheaply says so); None: all of them."""
+        engine that can find its best-selling matches cheaply says so), wider for each
+        `widen` step; None: all of them."""
         return None
 
     def _text_write(self, cursor: Any, documents: list[ProductDocument]) -> None:
@@ -235,17 +236,17 @@ class SqlIndexBackend(SearchBackend):
     ) -> SearchResult:
         placement = placement or Placement()
         with connection.cursor() as cursor:
-            window = self._window(cursor, query) if query.terms and not placement.pinned else None
-            result = self._search(cursor, query, filters, sort, page, per_page, placement, window)
-            if (
-                window is not None
-                and (filters.facets or filters.in_stock is not None)
-                and (result.total < page * per_page)
-            ):
-                # A narrow filter may leave too little of the window (or nothing, where the
-                # whole match set has some): look at every match instead.
-                result = self._search(cursor, query, filters, sort, page, per_page, placement, None)
-        return result
+            widen = 0
+            while True:
+                window = None
+                if query.terms and not placement.pinned:
+                    window = self._window(cursor, query, widen=widen)
+                result = self._search(cursor, query, filters, sort, page, per_page, placement, window)
+                # A filter (or a deep page) may leave less than a page in the window while more
+                # matches lie outside it: look at a wider window, in the end at every match.
+                if window is None or len(result.hits) >= per_page:
+                    return result
+                widen += 1
 
     def _search(
         self,

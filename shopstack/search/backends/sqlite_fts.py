@@ -25,6 +25,7 @@ WEIGHTS = "10.0, 6.0, 6.0, 3.0, 1.0"  # title, aliases, attributes, categories, 
 # counts are scaled to the matches, counted up to COUNT_CAP (docs/search.md, "Very broad
 # queries").
 WINDOW = 1_000
+WIDER = 8  # a filter that leaves less than a page looks at 8 x WINDOW, then at every match
 COUNT_CAP = 50_000
 SUGGEST_WINDOW = 200
 # FTS5 row keys: units sold in the high 32 bits, the product id in the low 32, so that rowid
@@ -88,13 +89,16 @@ class SqliteFtsBackend(SqlIndexBackend):
             return sql, [match_expression(query)]
         return f"{sql} AND {window.sql}", [match_expression(query), *window.params]
 
-    def _window(self, cursor: Any, query: ParsedQuery) -> Window | None:
+    def _window(self, cursor: Any, query: ParsedQuery, *, widen: int = 0) -> Window | None:
         # Rows are keyed best sellers last (text_key), so the WINDOW best-selling matches are
         # the first WINDOW read backwards: a short walk, and ranking then touches only them.
+        if widen > 1:
+            return None
+        size = WINDOW * WIDER**widen
         expression = match_expression(query)
         cursor.execute(
             "SELECT rowid FROM search_fts WHERE search_fts MATCH %s ORDER BY rowid DESC LIMIT 1 OFFSET %s",
-            [expression, WINDOW - 1],
+            [expression, size - 1],
         )
         row = cursor.fetchone()
         if row is None:
@@ -103,7 +107,7 @@ class SqliteFtsBackend(SqlIndexBackend):
             "SELECT COUNT(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH %s LIMIT %s)",
             [expression, COUNT_CAP],
         )
-        return Window(sql="rowid >= %s", params=(row[0],), size=WINDOW, matches=cursor.fetchone()[0])
+        return Window(sql="rowid >= %s", params=(row[0],), size=size, matches=cursor.fetchone()[0])
 
     def _text_write(self, cursor: Any, documents: list[ProductDocument]) -> None:
         cursor.executemany(

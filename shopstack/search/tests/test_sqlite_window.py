@@ -38,11 +38,17 @@ def bags(monkeypatch: pytest.MonkeyPatch) -> list:
 
 
 def test_a_broad_query_is_ranked_within_its_best_selling_matches(bags: list) -> None:
-    result = sqlite_fts.SqliteFtsBackend().search(parse_query("bag"), filters=SearchFilters())
+    backend = sqlite_fts.SqliteFtsBackend()
+    result = backend.search(parse_query("bag"), filters=SearchFilters(), per_page=4)
     assert not result.exhaustive
     assert {hit.id for hit in result.hits} == {p.pk for p in bags[-4:]}  # the four best sellers
     assert result.total == 12  # 4 in the window, scaled to the 12 matches
     assert {(c.value, c.count) for c in result.facets["colour"]} == {("blue", 12)}
+    # A page beyond the window looks wider (here: at every match).
+    second = backend.search(parse_query("bag"), filters=SearchFilters(), per_page=4, page=2)
+    assert second.exhaustive
+    assert len(second.hits) == 4
+    assert not {hit.id for hit in second.hits} & {p.pk for p in bags[-4:]}
 
 
 def test_a_filter_that_leaves_too_little_of_the_window_looks_at_every_match(bags: list) -> None:
