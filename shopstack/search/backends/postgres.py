@@ -64,10 +64,13 @@ def tsquery_text(query: ParsedQuery) -> str:
 class PostgresBackend(SqlIndexBackend):
     vendors = ("postgresql",)
 
-    def _match_sql(self, query: ParsedQuery, window: Window | None = None) -> tuple[str, list[Any]]:
-        # No window: PostgreSQL ranks every match (its targets are met without one so far).
+    def _match_sql(
+        self, query: ParsedQuery, window: Window | None = None, *, scored: bool = True
+    ) -> tuple[str, list[Any]]:
+        # No window: PostgreSQL ranks every match (the targets are the embedded tier's).
+        score = f"-ts_rank('{RANK_WEIGHTS}', t.vector, q.query)" if scored else "0.0"
         return (
-            f"SELECT t.product_id AS id, -ts_rank('{RANK_WEIGHTS}', t.vector, q.query) AS score"
+            f"SELECT t.product_id AS id, {score} AS score"
             f" FROM search_pg_text t, to_tsquery('{CONFIG}', %s) AS q(query) WHERE t.vector @@ q.query",
             [tsquery_text(query)],
         )

@@ -67,9 +67,12 @@ class SqlIndexBackend(SearchBackend):
 
     # Subclasses -------------------------------------------------------------------------
 
-    def _match_sql(self, query: ParsedQuery, window: Window | None = None) -> tuple[str, list[Any]]:
+    def _match_sql(
+        self, query: ParsedQuery, window: Window | None = None, *, scored: bool = True
+    ) -> tuple[str, list[Any]]:
         """SQL selecting (id, score) of documents matching the query's terms (only those in
-        the window, when one is given)."""
+        the window, when one is given); without `scored` the score is a constant 0, for the
+        counts, which need no ranking."""
         raise NotImplementedError
 
     def _window(self, cursor: Any, query: ParsedQuery, *, widen: int = 0) -> Window | None:
@@ -208,10 +211,10 @@ class SqlIndexBackend(SearchBackend):
         return (" AND ".join(clauses) or "1 = 1"), params
 
     def _matches_sql(
-        self, query: ParsedQuery, placement: Placement, window: Window | None = None
+        self, query: ParsedQuery, placement: Placement, window: Window | None = None, *, scored: bool = True
     ) -> tuple[str, list[Any]]:
         if query.terms:
-            match_sql, params = self._match_sql(query, window)
+            match_sql, params = self._match_sql(query, window, scored=scored)
         else:
             match_sql, params = "SELECT product_id AS id, 0.0 AS score FROM search_searchdocument", []
         if placement.pinned:
@@ -259,16 +262,18 @@ class SqlIndexBackend(SearchBackend):
         placement: Placement,
         window: Window | None,
     ) -> SearchResult:
-        match_sql, match_params = self._matches_sql(query, placement, window)
         order_sql, order_params = self._order_sql(query, sort, placement)
         offset = (max(page, 1) - 1) * per_page
 
-        def base_for(ignore: str | None = None) -> tuple[str, list[Any]]:
+        def base_for(ignore: str | None = None, *, scored: bool = False) -> tuple[str, list[Any]]:
+            # Only the page of hits needs the engine's score; the counts re-run the match
+            # without it (bm25 costs several microseconds a row, every time it runs).
+            match_sql, match_params = self._matches_sql(query, placement, window, scored=scored)
             where, where_params = self._filters_sql(filters, ignore=ignore)
             joined = f"FROM ({match_sql}) AS m JOIN search_searchdocument d ON d.product_id = m.id"
             return f"{joined} WHERE {where}", [*match_params, *where_params]
 
-        base, base_params = base_for()
+        base, base_params = base_for(scored=True)
         cursor.execute(
             f"SELECT d.product_id, m.score, d.title {base} ORDER BY {order_sql} LIMIT %s OFFSET %s",
             [*base_params, *order_params, per_page, offset],

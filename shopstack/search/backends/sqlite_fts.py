@@ -80,11 +80,11 @@ def match_expression(query: ParsedQuery) -> str:
 class SqliteFtsBackend(SqlIndexBackend):
     vendors = ("sqlite",)
 
-    def _match_sql(self, query: ParsedQuery, window: Window | None = None) -> tuple[str, list[Any]]:
-        sql = (
-            f"SELECT rowid & {ID_MASK} AS id, bm25(search_fts, {WEIGHTS}) AS score FROM search_fts"
-            " WHERE search_fts MATCH %s"
-        )
+    def _match_sql(
+        self, query: ParsedQuery, window: Window | None = None, *, scored: bool = True
+    ) -> tuple[str, list[Any]]:
+        score = f"bm25(search_fts, {WEIGHTS})" if scored else "0.0"
+        sql = f"SELECT rowid & {ID_MASK} AS id, {score} AS score FROM search_fts WHERE search_fts MATCH %s"
         if window is None:
             return sql, [match_expression(query)]
         return f"{sql} AND {window.sql}", [match_expression(query), *window.params]
