@@ -171,4 +171,4 @@ def test_parse_never_raises_and_yields_plain_words(text: str) -> None:
     assert len(query.terms) <= 12
     # Words of any script, but never punctuation, spaces or operators an engine could read.
     assert all(term.word and term.word == "".join(term.word.split()) for term in query.terms)
-    assert not any(set(term.word) & set('"*()-:^{}+_\'.,;') for term in query.terms)
+    assert not any(set(term.word) & set("\"*()-:^{}+_'.,;") for term in query.terms)

@@ -14,7 +14,7 @@ from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from shopstack.core.periodic import periodic_all
 
@@ -44,8 +44,10 @@ class Command(BaseCommand):
         next_run = {p.name: 0.0 for p in tasks}
         while self.running:
             # As Django does around each request: a connection that failed (the database
-            # restarted) or grew old is closed, so the next enqueue opens a fresh one.
-            close_old_connections()
+            # restarted) or grew old is closed, so the next enqueue opens a fresh one; never
+            # one that a caller (a test, a shell) holds a transaction open on.
+            if not connection.in_atomic_block:
+                close_old_connections()
             now = time.monotonic()
             for periodic in tasks:
                 if now < next_run[periodic.name]:
