@@ -19,26 +19,12 @@ from pathlib import Path
 
 from django.db.models import Sum
 
+from shopstack.catalog.importing.columns import CANONICAL_COLUMNS
 from shopstack.catalog.models import Category, Product
 from shopstack.inventory.models import Stock
 
-COLUMNS = [
-    "sku",
-    "product_code",
-    "title",
-    "description",
-    "category",
-    "price",
-    "currency",
-    "stock",
-    "color",
-    "material",
-    "aliases",
-    "variant_name",
-    "weight_grams",
-    "published",
-    "units_sold",
-]
+# The export writes exactly the columns import_catalog reads, in its order.
+COLUMNS = list(CANONICAL_COLUMNS)
 # The demo shop calls the attribute "colour"; the catalog CSV format calls the column "color".
 ATTRIBUTE_COLUMNS = {"colour": "color", "color": "color", "material": "material"}
 
