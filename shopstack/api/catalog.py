@@ -12,13 +12,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router
 from pydantic import StringConstraints
 
 from shopstack.api import cursor as cursors
-from shopstack.api.conditional import conditional_json, make_etag, stamp
+from shopstack.api.conditional import FORMAT, conditional_json, make_etag, stamp
 from shopstack.api.schemas import CategoryDetail, CategoryNode, ErrorOut, ProductDetail, ProductPage
 from shopstack.catalog import selectors
 from shopstack.catalog.media import LISTING_WIDTH, rendition_name, rendition_url, srcset
@@ -261,11 +262,12 @@ def _image(media: ProductMedia) -> dict[str, Any]:
 
 
 def _product_detail(pk: int) -> dict[str, Any]:
+    """Everything about a product that moves only with its `updated_at`: stock counts are
+    left out (reservations change them without touching the product) and merged in per
+    request by `_with_availability`."""
     product = selectors.product_detail(pk=pk)
     if product is None:
         raise NotFound("No published product has this id.")
-    variants = list(product.variants.all())
-    available = selectors.variant_availability(variant_ids=[v.pk for v in variants])
     primary = product.category
     return {
         "id": product.pk,
@@ -291,22 +293,48 @@ def _product_detail(pk: int) -> dict[str, Any]:
                 "price": _price(variant.price_amount, variant.currency),
                 "currency": variant.currency,
                 "weight_grams": variant.weight_grams,
-                "available": available.get(variant.pk, 0),
-                "in_stock": available.get(variant.pk, 0) > 0,
                 "attributes": _attributes(list(variant.attribute_values.all())),
             }
-            for variant in variants
+            for variant in product.variants.all()
         ],
         "images": [_image(media) for media in getattr(product, "images", [])],
     }
+
+
+def _with_availability(cached: dict[str, Any], available: dict[int, int]) -> dict[str, Any]:
+    """The cached body with each variant's exact stock count, without changing `cached`
+    (the in-process cache hands out the same object to every request)."""
+    variants = []
+    for variant in cached["variants"]:
+        units = available.get(variant["id"], 0)
+        # Key order as the schema lists the fields; attributes last.
+        variants.append(
+            {
+                **{key: value for key, value in variant.items() if key != "attributes"},
+                "available": units,
+                "in_stock": units > 0,
+                "attributes": variant["attributes"],
+            }
+        )
+    return {**cached, "variants": variants}
 
 
 def _detail_response(request: HttpRequest, version: tuple[int, Any] | None) -> HttpResponse:
     if version is None:
         raise NotFound("No published product matches.")
     pk, updated_at = version
-    etag = make_etag("product", str(pk), stamp(updated_at))
-    return conditional_json(request, etag, f"api:product:{etag}", lambda: _product_detail(pk))
+    product_stamp = stamp(updated_at)
+    cache_key = f"api:product:{FORMAT}:{pk}:{product_stamp}"
+    cached = cache.get(cache_key)
+    if cached is None:
+        cached = _product_detail(pk)
+        cache.set(cache_key, cached, settings.PAGE_CACHE_SECONDS)
+    available = selectors.variant_availability(variant_ids=[v["id"] for v in cached["variants"]])
+    # The counts are part of the answer, so they are part of its ETag: a reservation makes
+    # the next conditional request a 200 with the new count, never a stale 304.
+    counts = ",".join(f"{variant_id}:{units}" for variant_id, units in sorted(available.items()))
+    etag = make_etag("product", str(pk), product_stamp, counts)
+    return conditional_json(request, etag, None, lambda: _with_availability(cached, available))
 
 
 @router.get(

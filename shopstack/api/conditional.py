@@ -61,13 +61,15 @@ def _finish(response: HttpResponse, request: HttpRequest, etag: str) -> HttpResp
 
 
 def conditional_json(
-    request: HttpRequest, etag: str, cache_key: str, render: Callable[[], Any]
+    request: HttpRequest, etag: str, cache_key: str | None, render: Callable[[], Any]
 ) -> HttpResponse:
-    """304 if the client holds `etag`; else the cached bytes; else `render()` them once."""
+    """304 if the client holds `etag`; else the cached bytes; else `render()` them once.
+    With no `cache_key` the body is rendered for every request that is not a 304."""
     if client_has(request, etag):
         return _finish(HttpResponseNotModified(), request, etag)
-    body = cache.get(cache_key)
+    body = cache.get(cache_key) if cache_key is not None else None
     if body is None:
         body = json.dumps(render(), separators=(",", ":"), ensure_ascii=False).encode()
-        cache.set(cache_key, body, settings.PAGE_CACHE_SECONDS)
+        if cache_key is not None:
+            cache.set(cache_key, body, settings.PAGE_CACHE_SECONDS)
     return _finish(HttpResponse(body, content_type=JSON), request, etag)

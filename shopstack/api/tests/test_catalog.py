@@ -267,3 +267,28 @@ def test_prices_keep_two_places(client, db):
     [product] = many_products(1, price="3")
     assert client.get(f"{URL}/{product.pk}").json()["price"] == "3.00"
     assert Decimal(client.get(URL).json()["items"][0]["price"]) == Decimal(3)
+
+
+def test_product_detail_counts_units_a_checkout_reserved_since_the_body_was_cached(client, catalog):
+    from shopstack.catalog.models import Product
+    from shopstack.inventory.services import stock_reserve
+
+    product = catalog["red_mug"]
+    path = f"{URL}/{product.pk}"
+    first = client.get(path)
+    [variant] = first.json()["variants"]
+    assert variant["available"] == 10
+    updated_at = Product.objects.get(pk=product.pk).updated_at
+
+    stock_reserve(ref="checkout:api-test", lines=[(variant["id"], 3)])
+    # A reservation does not move the product's version: only the count may change.
+    assert Product.objects.get(pk=product.pk).updated_at == updated_at
+    again = client.get(path, headers={"If-None-Match": first["ETag"]})
+    assert again.status_code == 200
+    assert again["ETag"] != first["ETag"]
+    assert again.json()["variants"][0]["available"] == 7
+    assert client.get(f"{URL}/by-slug/{product.slug}").json()["variants"][0]["available"] == 7
+
+    stock_reserve(ref="checkout:api-test-2", lines=[(variant["id"], 7)])
+    [sold_out] = client.get(path).json()["variants"]
+    assert (sold_out["available"], sold_out["in_stock"]) == (0, False)
