@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from shopstack.search.backends.base import Placement, SearchBackend, SearchFilters
+from shopstack.search.backends.tantivy_engine import TantivyBackend
 from shopstack.search.indexing import documents_for
 from shopstack.search.query import ParsedQuery, Term, parse_query
 from shopstack.search.tests.conftest import available_backends
@@ -15,9 +17,13 @@ from shopstack.testing.factories import make_category, make_product
 pytestmark = pytest.mark.django_db
 
 
-# Each tier runs the backends of its database (CI runs both tiers): none is skipped.
-@pytest.fixture(params=available_backends(), ids=lambda cls: cls.__name__)
-def backend(request: pytest.FixtureRequest, db: None) -> SearchBackend:
+# Each tier runs the backends of its database (CI runs both tiers), and tantivy (which
+# runs beside either): none is skipped.
+@pytest.fixture(params=[*available_backends(), TantivyBackend], ids=lambda cls: cls.__name__)
+def backend(request: pytest.FixtureRequest, db: None, tmp_path: Path) -> SearchBackend:
+    if request.param is TantivyBackend:
+        # Its own empty index per test: the database rolls back after a test, a directory does not.
+        return TantivyBackend(path=tmp_path / "tantivy")
     return request.param()
 
 

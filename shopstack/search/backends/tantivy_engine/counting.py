@@ -1,0 +1,110 @@
+"""Facet counts from tantivy aggregations over fast fields.
+
+Multi-select facets, as sql.py counts them: each facet is counted under every filter but
+its own (with colour=red chosen the colour facet still counts blue and green), and so are
+the price buckets (without the price range) and the in-stock count (without the in-stock
+filter). One aggregation request counts everything the chosen filters do not touch; each
+chosen facet costs one more.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tantivy
+
+from shopstack.search.backends.base import PRICE_BUCKETS, FacetCount, SearchFilters
+from shopstack.search.backends.tantivy_engine import queries
+from shopstack.search.backends.tantivy_engine.schema import SEP, pence
+
+# More buckets than any catalog has facet values, so that every count is exact.
+MAX_FACET_VALUES = 65_000
+
+
+def _price_ranges() -> list[dict[str, Any]]:
+    ranges = []
+    for key, _label, low, high in PRICE_BUCKETS:
+        bucket: dict[str, Any] = {"key": key}
+        if low is not None:
+            bucket["from"] = pence(low)
+        if high is not None:
+            bucket["to"] = pence(high)  # exclusive, as in PRICE_BUCKETS
+        ranges.append(bucket)
+    return ranges
+
+
+FACETS_AGG = {"terms": {"field": "facet_label", "size": MAX_FACET_VALUES, "segment_size": MAX_FACET_VALUES}}
+PRICE_AGG = {"range": {"field": "price_pence", "ranges": _price_ranges()}}
+STOCK_AGG = {"terms": {"field": "in_stock", "size": 2}}
+
+
+def _aggregate(searcher: tantivy.Searcher, query: tantivy.Query, wanted: dict[str, Any]) -> dict[str, Any]:
+    return searcher.aggregate(query, wanted) if wanted else {}
+
+
+def _facet_buckets(result: dict[str, Any]) -> list[tuple[str, str, str, int]]:
+    found = []
+    for bucket in result.get("facets", {}).get("buckets", []):
+        name, value, label = str(bucket["key"]).split(SEP, 2)
+        found.append((name, value, label, int(bucket["doc_count"])))
+    return found
+
+
+def _price_counts(result: dict[str, Any]) -> list[FacetCount]:
+    counts = {bucket["key"]: int(bucket["doc_count"]) for bucket in result["price"]["buckets"]}
+    return [
+        FacetCount(key, label, counts.get(key, 0))
+        for key, label, _low, _high in PRICE_BUCKETS
+        if counts.get(key)
+    ]
+
+
+def _in_stock_count(result: dict[str, Any]) -> int:
+    return sum(int(b["doc_count"]) for b in result["stock"]["buckets"] if b.get("key_as_string") == "true")
+
+
+def count_facets(
+    searcher: tantivy.Searcher, match: tantivy.Query, filters: SearchFilters, total: int
+) -> dict[str, list[FacetCount]]:
+    """Facet name -> counts for the matches of `match` under `filters` (`total` of them)."""
+    chosen = sorted(name for name, values in filters.facets.items() if values)
+    priced = filters.min_price is not None or filters.max_price is not None
+    stocked = filters.in_stock is not None
+    if not total and not (chosen or priced or stocked):
+        return {}
+
+    def under(ignore: str | None) -> tantivy.Query:
+        return queries.restricted(match, *queries.filter_queries(filters, ignore=ignore))
+
+    wanted: dict[str, Any] = {}
+    if total:
+        wanted["facets"] = FACETS_AGG
+    if not priced:
+        wanted["price"] = PRICE_AGG
+    if not stocked:
+        wanted["stock"] = STOCK_AGG
+    everything = _aggregate(searcher, under(None), wanted) if total else {}
+    if priced:
+        everything["price"] = searcher.aggregate(under("price"), {"price": PRICE_AGG})["price"]
+    if stocked:
+        everything["stock"] = searcher.aggregate(under("in_stock"), {"stock": STOCK_AGG})["stock"]
+
+    facets: dict[str, list[FacetCount]] = {}
+    in_stock = _in_stock_count(everything) if "stock" in everything else 0
+    if total or in_stock:
+        facets["in_stock"] = [FacetCount("true", "In stock", in_stock)]
+    prices = _price_counts(everything) if "price" in everything else []
+    if prices:
+        facets["price"] = prices
+    for name, value, label, count in _facet_buckets(everything):
+        if name not in chosen:
+            facets.setdefault(name, []).append(FacetCount(value, label, count))
+    for name in chosen:
+        own = searcher.aggregate(under(name), {"facets": FACETS_AGG})
+        for facet_name, value, label, count in _facet_buckets(own):
+            if facet_name == name:
+                facets.setdefault(name, []).append(FacetCount(value, label, count))
+    for name, counts in facets.items():
+        if name not in ("price", "in_stock"):
+            counts.sort(key=lambda c: (-c.count, c.label))
+    return facets
