@@ -303,20 +303,80 @@ def allowed_typos(word: str) -> int:
 
 def best_correction(word: str, candidates: list[tuple[str, int]]) -> str | None:
     """The likeliest intended word among (term, frequency) candidates: fewest edits, then
-    most used. None if no candidate is close enough for a word of this length."""
-    budget = allowed_typos(word)
-    if budget == 0:
+    most used. None if no candidate is close enough.
+
+    Close enough means: the same first letter (a slip of the first letter is rare, and a
+    guess there jumps to another word: "warm" -> "farm"), and no more edits than the
+    shorter of the two words allows (so a 4-letter word is not cut to a 3-letter one:
+    "warm" -> "war")."""
+    if allowed_typos(word) == 0:
         return None
     best: tuple[int, int, str] | None = None
     for term, frequency in candidates:
         if term == word:
             return None
+        if not term or term[0] != word[0]:
+            continue
+        budget = min(allowed_typos(word), allowed_typos(term))
+        if budget == 0:
+            continue
         distance = edit_distance(word, term, limit=budget + 1)
         if distance <= budget:
             key = (distance, -frequency, term)
             if best is None or key < best:
                 best = key
     return best[2] if best else None
+
+
+def compound_splits(word: str) -> list[tuple[str, str]]:
+    """Ways to read `word` as two words ("lunchbox" -> ("lunch", "box")), each part at least
+    3 letters, the most even split first (the likelier reading when several are words)."""
+    if len(word) < 6 or not word.isalpha() or _UNSPACED_RE.search(word):
+        return []
+    cuts = sorted(range(3, len(word) - 2), key=lambda cut: (abs(len(word) - 2 * cut), cut))
+    return [(word[:cut], word[cut:]) for cut in cuts]
+
+
+def with_compounds(
+    query: ParsedQuery, splits: dict[str, str], joins: dict[tuple[str, str], str]
+) -> ParsedQuery:
+    """The query with compounds read both ways: a word in `splits` also matches its two
+    words as a phrase ("lunchbox" finds "Lunch Box"), and two neighbouring words whose
+    join is in `joins` become one term matching the joined word or the phrase ("lunch box"
+    finds "Lunchbox")."""
+    if not splits and not joins:
+        return query
+    terms: list[Term] = []
+    index = 0
+    while index < len(query.terms):
+        term = query.terms[index]
+        following = query.terms[index + 1] if index + 1 < len(query.terms) else None
+        pair = (term.word, following.word) if following is not None else None
+        if pair in joins and following is not None and not following.prefix:
+            phrase = f"{term.word} {following.word}"
+            terms.append(Term(word=joins[pair], alternatives=(phrase,)))
+            index += 2
+            continue
+        if term.word in splits and not term.prefix and splits[term.word] not in term.alternatives:
+            term = Term(word=term.word, alternatives=(*term.alternatives, splits[term.word]))
+        terms.append(term)
+        index += 1
+    return replace(query, terms=tuple(terms))
+
+
+def is_partial_match_worthy(query: ParsedQuery) -> bool:
+    """Whether matching only some of the words means anything: two or more words, and no
+    character pairs of Chinese or Japanese (one pair of a longer word is not a word)."""
+    return len(query.terms) > 1 and not any(_UNSPACED_RE.search(term.word) for term in query.terms)
+
+
+def without_intent_filters(query: ParsedQuery) -> ParsedQuery:
+    """The query with the attribute words searched as text instead of filtering by them;
+    price phrases stay filters."""
+    if not query.attributes:
+        return query
+    restored = tuple(Term(word=word) for word in query.intent_words)
+    return replace(query, attributes={}, terms=query.terms + restored, intent_words=())
 
 
 def with_corrections(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from itertools import pairwise
 
 from django.core.cache import cache
 from django.db.models import Count, Max
@@ -21,15 +22,21 @@ from shopstack.search.query import (
     MAX_QUERY_CHARS,
     ParsedQuery,
     QueryKnowledge,
+    Term,
     best_correction,
+    compound_splits,
+    is_partial_match_worthy,
     normalize,
     parse_query,
     relaxations,
     singular,
     synonym_map,
+    with_compounds,
     with_corrections,
+    without_intent_filters,
     words_of,
 )
+from shopstack.search.tiers import Tier, TieredResult, search_in_tiers
 
 MAX_PAGE = 200
 MAX_PER_PAGE = 100
@@ -50,6 +57,9 @@ class SearchOutcome:
     notice: str | None = None
     relaxed: bool = False
     log_id: int | None = None
+    # How many products match every word and every filter the words implied; `result.total`
+    # also counts the looser matches listed after them (see tiers.py).
+    strict_total: int = 0
     detected: dict[str, object] = field(default_factory=dict)
 
 
@@ -80,15 +90,30 @@ def query_knowledge() -> QueryKnowledge:
     return knowledge  # type: ignore[no-any-return]
 
 
-def _corrections(query: ParsedQuery, *, rare_too: bool) -> dict[str, str]:
+def _knows_as_text(word: str) -> bool:
+    """Whether the word finds a product on its own anywhere in the indexed text (descriptions
+    included, which the typo vocabulary leaves out): a real word of this catalog, not a typo."""
+    found = search_backend().search(
+        ParsedQuery(raw=word, terms=(Term(word=word),)), filters=SearchFilters(), per_page=1
+    )
+    return found.total > 0
+
+
+def _corrections(query: ParsedQuery, knowledge: QueryKnowledge, *, rare_too: bool) -> dict[str, str]:
     """Likely intended words for misspelt ones: words the index does not know, and with
-    `rare_too`, known words far rarer than a close one ("candel" beside "candle")."""
+    `rare_too`, known words far rarer than a close one ("candel" beside "candle").
+
+    Never corrected: a word the shop's synonyms, attribute values or category names
+    contain (staff made it a word), a word split as a compound, and a word that occurs
+    anywhere in the products' text ("warm" in a description is not a typo of "farm")."""
     backend = search_backend()
-    words = [term.word for term in query.terms if not term.prefix]
+    # A term with alternatives is a synonym (a shop word) or a compound read both ways.
+    words = [term.word for term in query.terms if not term.prefix and not term.alternatives]
     known = backend.known_terms({*words, *(singular(word) for word in words)})
+    shop_words = _shop_words(knowledge)
     corrections = {}
     for word in words:
-        if word.isdigit():
+        if word.isdigit() or word in shop_words or singular(word) in shop_words:
             continue
         is_known = word in known or singular(word) in known
         if is_known and not rare_too:
@@ -98,9 +123,48 @@ def _corrections(query: ParsedQuery, *, rare_too: bool) -> dict[str, str]:
             own = max([frequency for term, frequency in candidates if term == word] or [1])
             candidates = [(term, freq) for term, freq in candidates if term != word and freq >= 10 * own]
         better = best_correction(word, candidates)
-        if better and singular(better) != singular(word):
+        if better and singular(better) != singular(word) and (is_known or not _knows_as_text(word)):
             corrections[word] = better
     return corrections
+
+
+def _shop_words(knowledge: QueryKnowledge) -> set[str]:
+    phrases = [*knowledge.synonyms, *knowledge.attribute_values, *knowledge.categories]
+    for others in knowledge.synonyms.values():
+        phrases.extend(others)
+    return {word for phrase in phrases for word in phrase.split()}
+
+
+def _compounds(query: ParsedQuery) -> tuple[ParsedQuery, ParsedQuery | None]:
+    """Compounds read both ways. A word the index does not know that splits into two words
+    it knows also matches them as a phrase ("lunchbox" finds "Lunch Box"): the first query.
+    Two neighbouring words whose join the index knows make a second query, matching the
+    joined word or the phrase ("lunch box" finds "Lunchbox"), or None when there is no such
+    pair; it ranks after the words as typed (see `_tiers`)."""
+    words = [term.word for term in query.terms if not term.prefix]
+    if not words:
+        return query, None
+    pairs = list(pairwise(words))
+    splits_of = {word: compound_splits(word) for word in words}
+    asked = {*words, *(a + b for a, b in pairs)}
+    asked.update(part for options in splits_of.values() for split in options for part in split)
+    asked.update(singular(part) for part in list(asked))
+    known = search_backend().known_terms(asked)
+
+    def is_known(word: str) -> bool:
+        return word in known or singular(word) in known
+
+    splits: dict[str, str] = {}
+    for word, options in splits_of.items():
+        if is_known(word):
+            continue
+        for left, right in options:
+            if left in known and is_known(right):
+                splits[word] = f"{left} {right}"
+                break
+    query = with_compounds(query, splits, {})
+    joins = {(a, b): a + b for a, b in pairs if is_known(a + b) and a not in splits and b not in splits}
+    return query, (with_compounds(query, {}, joins) if joins else None)
 
 
 def _placement(text: str) -> Placement:
@@ -152,6 +216,30 @@ def _facet_names() -> set[str]:
     return names  # type: ignore[no-any-return]
 
 
+# British and American spellings of attribute names: a catalog imported from CSV calls the
+# attribute "color", the demo shop "colour"; a request may use either.
+FACET_SPELLINGS = {"color": "colour", "colour": "color", "grey": "gray", "gray": "grey"}
+
+
+def facet_name(name: str, known: set[str]) -> str:
+    """The catalog's name for a facet a request names in either spelling."""
+    if name in known:
+        return name
+    other = FACET_SPELLINGS.get(name)
+    return other if other in known else name
+
+
+def _with_facet_spellings(filters: SearchFilters) -> SearchFilters:
+    known = _facet_names()
+    if all(name in known for name in filters.facets):
+        return filters
+    facets: dict[str, tuple[str, ...]] = {}
+    for name, values in filters.facets.items():
+        own = facet_name(name, known)
+        facets[own] = tuple(dict.fromkeys((*facets.get(own, ()), *values)))
+    return replace(filters, facets=facets)
+
+
 def _check(filters: SearchFilters, sort: str, page: int, per_page: int) -> None:
     errors: dict[str, list[str]] = {}
     if sort not in SORTS:
@@ -178,6 +266,28 @@ def _check(filters: SearchFilters, sort: str, page: int, per_page: int) -> None:
         raise ValidationFailed("The search request is not valid.", fields=errors)
 
 
+def _tiers(query: ParsedQuery, filters: SearchFilters, joined: ParsedQuery | None = None) -> list[Tier]:
+    """What to search, in order: every word with the filters the words implied; the same
+    with neighbouring words read as one (`joined`); then, if the words implied attribute
+    filters, every word as text without them; then any word, or any joined word (the
+    shopper's own filters and the price phrase hold in every tier)."""
+    tiers = [Tier(query, _merged(filters, query))]
+    if joined is not None:
+        tiers.append(Tier(joined, _merged(filters, joined)))
+    loose = without_intent_filters(query)
+    if loose is not query:
+        tiers.append(Tier(loose, _merged(filters, loose)))
+    if (is_partial_match_worthy(loose) or joined is not None) and not loose.match_any:
+        extra = tuple(term for term in (joined.terms if joined else ()) if term not in loose.terms)
+        any_word = replace(loose, terms=loose.terms + extra, match_any=True)
+        tiers.append(Tier(any_word, _merged(filters, loose)))
+    return tiers
+
+
+PARTIAL_NOTICE = "No product matches every word; showing ones that match some."
+UNFILTERED_NOTICE = "Nothing matched the attributes you asked for; showing close matches."
+
+
 def search_products(
     *,
     text: str,
@@ -190,47 +300,64 @@ def search_products(
 ) -> SearchOutcome:
     """Search the catalog as a shopper means it. Raises ValidationFailed for a bad sort,
     page or price range; any text is accepted (syntax characters are plain text)."""
-    filters = filters or SearchFilters()
+    filters = _with_facet_spellings(filters or SearchFilters())
     _check(filters, sort, page, per_page)
     index_sync()
     backend = search_backend()
     knowledge = query_knowledge()
     parsed = parse_query(text[: MAX_QUERY_CHARS * 4], knowledge=knowledge)
+    parsed, _joined = _compounds(parsed)
     placement = _placement(text) if page == 1 or sort == "relevance" else Placement()
 
-    def run(query: ParsedQuery) -> SearchResult:
-        merged = _merged(filters, query)
-        return backend.search(
-            query, filters=merged, sort=sort, page=page, per_page=per_page, placement=placement
+    def tiers_for(query: ParsedQuery) -> list[Tier]:
+        return _tiers(query, filters, _joined if query is parsed else _compounds(query)[1])
+
+    def run(query: ParsedQuery) -> TieredResult:
+        return search_in_tiers(
+            backend, tiers_for(query), sort=sort, page=page, per_page=per_page, placement=placement
         )
 
-    result = run(parsed)
-    used, notice, did_you_mean, relaxed = parsed, None, None, False
-    corrections = _corrections(parsed, rare_too=0 < result.total < 5) if parsed.terms else {}
+    tiered = run(parsed)
+    used, notice, did_you_mean = parsed, None, None
+    corrections = (
+        _corrections(parsed, knowledge, rare_too=0 < tiered.strict_total < 5) if parsed.terms else {}
+    )
     corrected = with_corrections(parsed, corrections, knowledge)
-    if corrections and result.total == 0:
-        result = run(corrected)
-        used = corrected
-        if result.total:
+    if corrections and tiered.strict_total == 0:
+        fixed = run(corrected)
+        # The corrected words win when they match in full, or when the words as typed find
+        # nothing at all.
+        if fixed.strict_total or (fixed.result.total and not tiered.result.total):
+            tiered, used = fixed, corrected
             notice = f"Showing results for “{corrected.text}”, not “{parsed.text}”."
     elif corrections:
         did_you_mean = corrected.text
-    if result.total == 0:
+    relaxed = False
+    if tiered.result.total == 0:
         for looser, note in relaxations(used):
-            looser_result = run(looser)
-            if looser_result.total:
-                result, used, notice, relaxed = looser_result, looser, note, True
+            looser_tiered = run(looser)
+            if looser_tiered.result.total:
+                tiered, used, notice, relaxed = looser_tiered, looser, note, True
                 break
+    elif tiered.strict_total == 0:
+        relaxed = True
+        partial = tiers_for(used)[tiered.first_tier].query.match_any
+        notice = notice or (PARTIAL_NOTICE if partial else UNFILTERED_NOTICE)
+    result = tiered.result
+    tail_shown = result.total > tiered.strict_total
     outcome = SearchOutcome(
         query=used,
         result=result,
-        filters=_merged(filters, used),
+        # The filters every listed product meets: with looser tiers listed, the words'
+        # implied attribute filters only ranked the first tier.
+        filters=_merged(filters, without_intent_filters(used) if tail_shown else used),
         sort=sort,
         page=page,
         per_page=per_page,
         did_you_mean=did_you_mean,
         notice=notice,
         relaxed=relaxed,
+        strict_total=tiered.strict_total,
         detected={
             "min_price": used.min_price,
             "max_price": used.max_price,
