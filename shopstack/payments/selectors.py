@@ -49,5 +49,20 @@ def payments_to_check_late(
     )
 
 
+def payments_owing_late_void(*, untouched_for: timedelta = timedelta(hours=1)) -> QuerySet[Payment]:
+    """Payments whose late authorization is still to be voided: the void transaction that
+    `_late_authorization` wrote is neither succeeded nor refused, and nothing has tried it
+    for `untouched_for` (longer than the void task's longest wait between retries, so
+    this finds voids whose retries ran out or whose task was lost, not ones queued)."""
+    owed = PaymentTransaction.objects.filter(
+        payment=OuterRef("pk"),
+        kind=TransactionKind.VOID,
+        idempotency_key__endswith="_void_late",
+        status=TransactionStatus.UNKNOWN,
+        updated_at__lt=timezone.now() - untouched_for,
+    )
+    return Payment.objects.filter(Exists(owed)).order_by("pk")
+
+
 def payment_transactions(*, payment: Payment) -> QuerySet[PaymentTransaction]:
     return payment.transactions.order_by("id")

@@ -14,7 +14,7 @@ from shopstack.core.errors import DomainError
 from shopstack.core.events import Event
 from shopstack.payments.backends.base import GatewayError
 from shopstack.payments.models import Payment, PaymentStatus
-from shopstack.payments.selectors import payments_to_check_late
+from shopstack.payments.selectors import payments_owing_late_void, payments_to_check_late
 from shopstack.payments.services import payment_reconcile, payment_void_late
 
 logger = logging.getLogger(__name__)
@@ -105,12 +105,24 @@ def on_payment_late_authorization(event: Event) -> None:
 @task()
 def payments_late_check_sweep() -> int:
     """Periodic: look once more for a charge behind each payment reconciliation failed as
-    not charged (a request can land later than any timeout); one found is voided."""
-    checked = 0
+    not charged (a request can land later than any timeout); one found is voided. Then
+    send again every late void still owed whose own retries ran out or were lost.
+    Returns how many payments it settled a question for."""
+    done = 0
     for payment in payments_to_check_late():
         try:
             payment_reconcile(payment=payment)
-            checked += 1
+            done += 1
         except GatewayError as error:
             logger.warning("Late check of payment %s failed: %s", payment.pk, error)
-    return checked
+    for payment in payments_owing_late_void():
+        try:
+            payment_void_late(payment=payment)
+            done += 1
+        except GatewayError as error:
+            logger.warning("Owed void of the late authorization of payment %s failed: %s", payment.pk, error)
+        except DomainError as error:
+            logger.error(
+                "The gateway refused to void the late authorization of payment %s: %s", payment.pk, error
+            )
+    return done

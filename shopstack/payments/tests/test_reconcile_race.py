@@ -198,3 +198,51 @@ def test_a_stale_authorized_report_for_a_voided_payment_changes_nothing(live_gat
     assert response.status_code == 200
     assert events(payment) == ["PaymentAuthorized", "PaymentVoided"]
     assert PaymentTransaction.objects.filter(kind=TransactionKind.VOID).count() == 1
+
+
+def test_a_late_void_whose_retries_ran_out_is_sent_again_by_the_sweep(live_gateway, settings, client):
+    from shopstack.payments.selectors import payments_owing_late_void
+    from shopstack.payments.tasks import MAX_VOID_ATTEMPTS, payment_void_late_task
+
+    payment, charge = failed_as_not_charged(live_gateway, settings)
+    gateway_url = live_gateway.backend.base_url
+    live_gateway.backend.base_url = "http://127.0.0.1:9/"  # the gateway is unreachable for a while
+    body = json.dumps(
+        {
+            "id": "evt_late_unreachable",
+            "type": "charge.authorized",
+            "data": {
+                "id": charge.reference,
+                "status": "authorized",
+                "idempotency_key": charge.idempotency_key,
+            },
+        }
+    ).encode()
+    extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in live_gateway.signed(body).items()}
+    response = client.post(
+        "/payments/webhooks/testgateway/", data=body, content_type="application/json", **extra
+    )
+    assert response.status_code == 200
+    # The void task ran (tests' immediate backend) and could not reach the gateway; its
+    # last retry fails the same way and queues nothing more.
+    assert payment_void_late_task.call(payment.pk, MAX_VOID_ATTEMPTS) == "retrying"
+    void = PaymentTransaction.objects.get(payment=payment, kind=TransactionKind.VOID)
+    assert void.status == TransactionStatus.UNKNOWN
+    charge.refresh_from_db()
+    assert charge.status == "authorized"
+
+    live_gateway.backend.base_url = gateway_url
+    assert list(payments_owing_late_void()) == []  # tried just now: its retries may still be queued
+    PaymentTransaction.objects.filter(pk=void.pk).update(updated_at=timezone.now() - timedelta(hours=2))
+    assert list(payments_owing_late_void()) == [payment]
+
+    assert payments_late_check_sweep.call() == 1
+
+    charge.refresh_from_db()
+    assert charge.status == "voided"
+    payment.refresh_from_db()
+    assert (payment.status, payment.gateway_reference) == (PaymentStatus.VOIDED, charge.reference)
+    void.refresh_from_db()
+    assert void.status == TransactionStatus.SUCCEEDED
+    assert list(payments_owing_late_void()) == []
+    assert events(payment)[-2:] == ["PaymentLateAuthorization", "PaymentLateAuthorizationVoided"]
