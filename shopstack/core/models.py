@@ -61,3 +61,26 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class ReferenceStamp(models.Model):
+    """A token that changes whenever a family of reference rows changes (tax rates,
+    shipping methods). Processes keep their own copy of those rows and reload it when the
+    token they loaded it under is no longer the current one (see core.reference)."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.token}"
+
+
+class TaskWorkerHeartbeat(models.Model):
+    """When a task worker (`manage.py task_worker`) last said it was alive. The recovery
+    sweep re-enqueues tasks left running by a worker whose heartbeat stopped."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
