@@ -1,11 +1,11 @@
-"""Results in tiers, for any backend: the products that match every word and every filter
-the words implied come first; when they are few, the products that match the words without
-those implied filters follow, then the products that match only some of the words. Each
-tier is ranked by the backend on its own and never rises above an earlier one.
+"""Results in tiers, for any backend: the products that match every word come first; when
+they are few, products matching another full reading of the words (compounds joined)
+follow, then the products that match only some of the words. Each tier is ranked by the
+backend on its own and never rises above an earlier one.
 
-Totals and facets describe everything shown: the last tier's matches contain every earlier
-tier's (it asks less of a product), so its total and facet counts are those of the whole
-list; `strict_total` says how many matched in full.
+Totals and facets describe everything listed: the last tier asks least of a product and
+contains every earlier tier's matches, so its total and facet counts are those of the whole
+list; `strict_total` says how many matched in full (the tiers marked `full`).
 """
 
 from __future__ import annotations
@@ -27,12 +27,14 @@ EXACT_DEPTH = 1_000
 class Tier:
     query: ParsedQuery
     filters: SearchFilters
+    # Whether its products match every word (in some reading), not only some of them.
+    full: bool = True
 
 
 @dataclass(frozen=True)
 class TieredResult:
     result: SearchResult
-    # Matches of the first tier (every word, every implied filter).
+    # Products matching every word, in the full tiers.
     strict_total: int
     # Index of the tier the first hit of the list comes from (0: a full match).
     first_tier: int = 0
@@ -67,6 +69,7 @@ def search_in_tiers(
     tier_of_hit: list[int] = []
     seen: set[int] = set()
     widest = first
+    strict_total = 0
     for index, tier in enumerate(tiers):
         if index == 0:
             # All of the first tier's few matches (the page asked for may start past them).
@@ -74,11 +77,14 @@ def search_in_tiers(
         else:
             found = fetch(tier, 1, depth)
         widest = found
-        for hit in found.hits:
-            if hit.id not in seen:
-                seen.add(hit.id)
-                merged.append(hit)
-                tier_of_hit.append(index)
+        new_hits = [hit for hit in found.hits if hit.id not in seen]
+        if tier.full:
+            # Exact when the tier fitted in what was fetched; else counted as all new.
+            strict_total += len(new_hits) + max(found.total - len(found.hits), 0)
+        for hit in new_hits:
+            seen.add(hit.id)
+            merged.append(hit)
+            tier_of_hit.append(index)
         if len(merged) >= depth and index < len(tiers) - 1:
             # The page is full from the earlier tiers; the last tier still gives the counts.
             widest = fetch(tiers[-1], 1, 1)
@@ -86,6 +92,6 @@ def search_in_tiers(
     total = max(widest.total, len(merged))
     return TieredResult(
         result=replace(widest, hits=merged[offset:depth], total=total),
-        strict_total=first.total,
+        strict_total=strict_total,
         first_tier=tier_of_hit[0] if tier_of_hit else 0,
     )

@@ -46,7 +46,8 @@ def shop() -> dict:
 def found(text: str, **kwargs: object) -> list[str]:
     """Titles of the products that match in full (listed before any partial matches)."""
     outcome = search_products(text=text, log=False, **kwargs)  # type: ignore[arg-type]
-    return [SearchDocument.objects.get(pk=hit.id).title for hit in outcome.result.hits[: outcome.strict_total]]
+    full = outcome.result.hits[: outcome.strict_total]
+    return [SearchDocument.objects.get(pk=hit.id).title for hit in full]
 
 
 def test_first_search_indexes_the_catalog(shop: dict) -> None:
