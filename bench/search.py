@@ -7,6 +7,12 @@ only Django, measures warm latency of `search_products` and `search_suggest` (th
 functions /api/v1/search and /api/v1/search/suggest call) over a fixed query mix, and the
 size of the search index. Databases: `var/bench-search/<size>.sqlite3` (embedded tier) and
 PostgreSQL `shopstack_bench_search_<size>` with Redis db 13 (scale-out tier).
+
+Engines: the embedded tier is measured with each engine of BENCH_SEARCH_ENGINES (comma
+separated, default `fts5,tantivy`), side by side on the same database: SQLite FTS5 and
+tantivy (its index in var/search/tantivy-<size>.sqlite3/). Both keep the same database
+tables, so each engine's rebuild leaves the other's index valid. The scale-out tier runs
+PostgreSQL full text.
 """
 
 from __future__ import annotations
@@ -31,6 +37,13 @@ CACHE = ROOT / "var" / "bench-search"
 PG_BASE = "postgres://postgres@127.0.0.1:5432/shopstack_bench_search_{size}"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 SIZES = ("demo", "100k", "1m")
+# engine -> the SEARCH_BACKEND it runs with.
+ENGINES = {
+    "fts5": "shopstack.search.backends.sqlite_fts.SqliteFtsBackend",
+    "tantivy": "shopstack.search.backends.tantivy_engine.TantivyBackend",
+    "postgres": "shopstack.search.backends.postgres.PostgresBackend",
+}
+EMBEDDED_ENGINES = ("fts5", "tantivy")
 # Targets of issue 5, on the embedded tier: search p95 by size, and suggest p95 at any size.
 SEARCH_P95_MS = {"100k": 20.0, "1m": 50.0}
 SUGGEST_P95_MS = 10.0
@@ -76,11 +89,27 @@ class SearchBenchError(Exception):
     """A child process of the search bench failed; the message holds the end of its output."""
 
 
-def _env(tier: str, size: str) -> dict[str, str]:
+def engines_for(tier: str) -> list[str]:
+    """The engines measured on a tier: BENCH_SEARCH_ENGINES on the embedded one."""
+    if tier == "postgres":
+        return ["postgres"]
+    chosen = [
+        e.strip() for e in os.environ.get("BENCH_SEARCH_ENGINES", ",".join(EMBEDDED_ENGINES)).split(",")
+    ]
+    unknown = sorted(set(chosen) - set(EMBEDDED_ENGINES))
+    if unknown:
+        raise SearchBenchError(
+            f"unknown engine(s) {', '.join(unknown)}: choose from {', '.join(EMBEDDED_ENGINES)}"
+        )
+    return [engine for engine in chosen if engine]
+
+
+def _env(tier: str, size: str, engine: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
     for name in ("DATABASE_URL", "REDIS_URL", "CACHE_URL", "SEARCH_BACKEND"):
         env.pop(name, None)
     env.update({"DJANGO_SETTINGS_MODULE": "config.settings.base", "DEBUG": "0", "PYTHONUNBUFFERED": "1"})
+    env["SEARCH_BACKEND"] = ENGINES[engine or ("postgres" if tier == "postgres" else "fts5")]
     if tier == "postgres":
         env.update({"DATABASE_URL": PG_BASE.format(size=size), "REDIS_URL": REDIS_URL})
     else:
@@ -88,11 +117,13 @@ def _env(tier: str, size: str) -> dict[str, str]:
     return env
 
 
-def _child(tier: str, size: str, *args: str, timeout_s: float = 7200) -> dict[str, Any]:
+def _child(
+    tier: str, size: str, *args: str, engine: str | None = None, timeout_s: float = 7200
+) -> dict[str, Any]:
     proc = subprocess.run(
         [PYTHON, "-m", "bench.search", "--child", *args],
         cwd=ROOT,
-        env=_env(tier, size),
+        env=_env(tier, size, engine),
         capture_output=True,
         text=True,
         timeout=timeout_s,
@@ -144,8 +175,9 @@ def catalog_file(size: str) -> Path:
     return path
 
 
-def prepare(tier: str, size: str, *, reindex: bool) -> dict[str, Any]:
-    """The tier's database for this size, loaded and indexed; cached across runs."""
+def prepare(tier: str, size: str, *, reindex: bool, engine: str | None = None) -> dict[str, Any]:
+    """The tier's database for this size, loaded and indexed by `engine` (the tier's default
+    when None); cached across runs."""
     CACHE.mkdir(parents=True, exist_ok=True)
     state_path = CACHE / f"{size}-{tier}.json"
     state: dict[str, Any] = json.loads(state_path.read_text()) if state_path.exists() else {}
@@ -162,11 +194,13 @@ def prepare(tier: str, size: str, *, reindex: bool) -> dict[str, Any]:
         state_path.write_text(json.dumps(state, indent=2))
     else:
         _manage(tier, size, "migrate", "--no-input", "--skip-checks", "-v", "0")
-    if reindex or "reindex" not in state:
-        print(f"  [{tier} {size}] search_reindex")
-        state["reindex"] = _child(tier, size, "reindex")
+    # The first engine's rebuild is "reindex" (the key runs before engines had names).
+    key = "reindex" if engine in (None, "fts5", "postgres") else f"reindex-{engine}"
+    if reindex or key not in state:
+        print(f"  [{tier} {size}] search_reindex ({engine or 'default engine'})")
+        state[key] = _child(tier, size, "reindex", engine=engine)
         state_path.write_text(json.dumps(state, indent=2))
-    return state
+    return {**state, "reindex": state[key]}
 
 
 def _machine() -> dict[str, Any]:
@@ -208,15 +242,12 @@ def checks(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     found = []
     for row in rows:
         limit = SEARCH_P95_MS.get(row["size"])
+        where = f"{row['tier']} {row.get('engine', '')}".strip() + f", {row['size']}"
         if limit is not None and row["tier"] == "sqlite":
             value = row["search"]["p95_ms"]
-            found.append(_check(f"search p95 <= {limit:g} ms ({row['tier']}, {row['size']})", value, limit))
+            found.append(_check(f"search p95 <= {limit:g} ms ({where})", value, limit))
         value = row["suggest"]["p95_ms"]
-        found.append(
-            _check(
-                f"suggest p95 <= {SUGGEST_P95_MS:g} ms ({row['tier']}, {row['size']})", value, SUGGEST_P95_MS
-            )
-        )
+        found.append(_check(f"suggest p95 <= {SUGGEST_P95_MS:g} ms ({where})", value, SUGGEST_P95_MS))
     return found
 
 
@@ -231,14 +262,15 @@ def _check(name: str, value: float | None, limit: float) -> dict[str, Any]:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| tier | size | products | search p50 | search p95 | suggest p50 | suggest p95"
+        "| tier | engine | size | products | search p50 | search p95 | suggest p50 | suggest p95"
         " | reindex (docs/s) | text index | search tables |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         index = row["index"]
         lines.append(
-            f"| {row['tier']} | {row['size']} | {row['products']:,} | {_ms(row['search']['p50_ms'])} ms |"
+            f"| {row['tier']} | {row.get('engine', '-')} | {row['size']} | {row['products']:,} |"
+            f" {_ms(row['search']['p50_ms'])} ms |"
             f" {_ms(row['search']['p95_ms'])} ms | {_ms(row['suggest']['p50_ms'])} ms |"
             f" {_ms(row['suggest']['p95_ms'])} ms | {row['reindex']['docs_per_s']:,.0f}"
             f" ({row['reindex']['seconds']:.0f} s) | {index['text_bytes'] / 1e6:.1f} MB |"
@@ -252,7 +284,7 @@ def slowest(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         worst = sorted(row["search"]["per_query"].items(), key=lambda item: -item[1])[:5]
         shown = ", ".join(f"`{text}` {ms:.1f}" for text, ms in worst)
-        lines.append(f"- {row['tier']} {row['size']}: {shown}")
+        lines.append(f"- {row['tier']} {row.get('engine', '')} {row['size']}: {shown}")
     return "Slowest searches (median ms per query):\n" + "\n".join(lines)
 
 
@@ -264,27 +296,29 @@ def run(
     rows = []
     for tier in tiers:
         for size in sizes:
-            print(f"\n== search on {tier}, {size} ==")
-            state = prepare(tier, size, reindex=reindex)
-            print(f"  [{tier} {size}] measure")
-            measured = _child(tier, size, "measure", str(reps))
-            rows.append(
-                {
-                    "tier": tier,
-                    "size": size,
-                    "products": measured["products"],
-                    "load": state["loaded"],
-                    "reindex": state["reindex"],
-                    **measured,
-                }
-            )
+            for engine in engines_for(tier):
+                print(f"\n== search on {tier} ({engine}), {size} ==")
+                state = prepare(tier, size, reindex=reindex, engine=engine)
+                print(f"  [{tier} {size}] measure {engine}")
+                measured = _child(tier, size, "measure", str(reps), engine=engine)
+                rows.append(
+                    {
+                        "tier": tier,
+                        "engine": engine,
+                        "size": size,
+                        "products": measured["products"],
+                        "load": state["loaded"],
+                        "reindex": state["reindex"],
+                        **measured,
+                    }
+                )
     found = checks(rows)
     data = {
         "kind": "search",
         "date": started.isoformat(timespec="seconds"),
         "machine": machine,
         "code": results.code(),
-        "command": "python -m bench.run --search "
+        "command": f"BENCH_SEARCH_ENGINES={','.join(engines_for('sqlite'))} python -m bench.run --search "
         + f"--sizes {','.join(sizes)} --tiers {'both' if len(tiers) > 1 else 'embedded'}",
         "reps": reps,
         "searches": [[text, dict(options)] for text, options in SEARCHES],
@@ -305,7 +339,9 @@ def run(
             f" `search_products` / `search_suggest` (what the API views call, logging included);"
             f" {len(SEARCHES)} searches x {reps} and {len(SUGGESTS)} prefixes x {reps}, interleaved."
             " Reindex: `search_reindex` over the whole catalog. Text index: FTS5 shadow tables"
-            " (dbstat) or `search_pg_text`; search tables: every table and index of the search app.",
+            " (dbstat), `search_pg_text` or tantivy's index directory; search tables: every table and"
+            " index of the search app (plus tantivy's directory for that engine).",
+            "Load average is noisy (2 cores shared with other work): compare engines within a size.",
             table(rows),
             "Targets:\n"
             + "\n".join(
@@ -405,6 +441,7 @@ def _summary(samples: dict[str, list[float]]) -> dict[str, Any]:
 
 
 def _index_size() -> dict[str, int]:
+    from django.conf import settings
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -429,6 +466,12 @@ def _index_size() -> dict[str, int]:
                 " AND c.relname <> 'search_searchquery'"
             )
             total = cursor.fetchone()[0]
+    if settings.SEARCH["BACKEND"] == ENGINES["tantivy"]:
+        # tantivy's directory instead of the other engine's text index (left in the database).
+        from shopstack.search.backends.tantivy_engine.store import default_directory
+
+        directory = sum(p.stat().st_size for p in default_directory().rglob("*") if p.is_file())
+        return {"text_bytes": directory, "total_bytes": int(total or 0) - int(text or 0) + directory}
     return {"text_bytes": int(text or 0), "total_bytes": int(total or 0)}
 
 

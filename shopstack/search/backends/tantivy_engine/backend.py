@@ -12,6 +12,7 @@ ahead of the database's stamps, and the next index_sync reindexes those products
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import tantivy
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from shopstack.search.backends.base import (
@@ -35,7 +37,10 @@ from shopstack.search.backends.tantivy_engine import queries
 from shopstack.search.backends.tantivy_engine.counting import count_facets
 from shopstack.search.backends.tantivy_engine.schema import SUGGEST_FIELDS, TEXT_FIELDS, to_tantivy
 from shopstack.search.backends.tantivy_engine.store import IndexStore, default_directory
+from shopstack.search.models import SearchDocument
 from shopstack.search.query import ParsedQuery, parse_query
+
+logger = logging.getLogger(__name__)
 
 # sort -> (fast field, order): each key orders by the value, then by product id (schema.sort_key).
 ORDER_BY: dict[str, tuple[str, tantivy.Order]] = {
@@ -68,6 +73,10 @@ class TantivyBackend(SqlIndexBackend):
         if found is None:
             with self._stores_lock:
                 found = self._stores.setdefault(directory, IndexStore(directory))
+        found.index  # noqa: B018 - opens (or creates) the index
+        if found.created:
+            found.created = False
+            _forget_indexed_documents(found)
         return found
 
     def _writer(self) -> tantivy.IndexWriter:
@@ -251,6 +260,23 @@ class TantivyBackend(SqlIndexBackend):
         # The vocabulary is in the database (sql.py keeps it), with the trigram index each
         # database's engine built for it: ask that engine.
         return _vocabulary_engine().similar_terms(word, limit=limit)
+
+
+def _forget_indexed_documents(store: IndexStore) -> None:
+    """A new, empty index beside a database whose documents say the products are indexed
+    (the engine was just switched to tantivy, or the directory was lost or is new on this
+    host): forget those documents, so the sync sees every product as changed and indexes it
+    again (a worker catches up a large catalog), as migration 0004 does for SQLite."""
+    from shopstack.search import indexing  # the sync's watermark; indexing loads this module
+
+    if not SearchDocument.objects.exists():
+        return
+    logger.warning("Empty search index in %s: every product will be indexed again", store.directory)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM search_searchfacet")
+        cursor.execute("DELETE FROM search_searchdocument")
+        cursor.execute("DELETE FROM search_searchstate WHERE key = %s", [indexing.STATE_KEY])
+    cache.delete(indexing._CACHE_KEY)
 
 
 def _ids_or_none(ids: list[int]) -> tantivy.Query | None:
