@@ -84,8 +84,17 @@ def test_did_you_mean_when_the_typo_still_finds_something(shop: dict) -> None:
         make_product(name=f"Pillar Candle {size}", category=shop["candle"].category)
     make_product(name="Candel Brand Matches", category=shop["candle"].category)
     outcome = search_products(text="candel", log=False)
-    assert outcome.result.total == 1
+    assert outcome.strict_total == 1
     assert outcome.did_you_mean == "candle"
+    # The one product spelt that way first, then what the commoner spelling finds.
+    titles = [SearchDocument.objects.get(pk=hit.id).title for hit in outcome.result.hits]
+    assert titles[0] == "Candel Brand Matches"
+    assert set(titles[1:]) == {f"Pillar Candle {size}" for size in range(10)} | {
+        "Red Heart Candle Holder",
+        "Vanilla Scented Candle",
+        "White Hanging Heart T-Light Holder",  # in the Candles category
+    }
+    assert outcome.result.total == 14
 
 
 def test_synonyms_from_the_admin_model(shop: dict) -> None:
