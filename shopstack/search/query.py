@@ -127,6 +127,11 @@ def _split_unspaced(word: str, *, with_single: bool) -> list[str]:
     return parts
 
 
+def is_unspaced_script(word: str) -> bool:
+    """Whether the word is written in a script without spaces between words (Han, kana)."""
+    return bool(_UNSPACED_RE.fullmatch(word))
+
+
 def words_of(text: str) -> list[str]:
     """The searchable words of normalised text: runs of letters and digits (any script),
     nothing else; Chinese and Japanese runs as overlapping character pairs."""

@@ -6,6 +6,7 @@ The storefront and the API call `search_products`, `search_suggest` and `search_
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import pairwise
@@ -17,7 +18,7 @@ from shopstack.catalog.models import Attribute, AttributeValue, Category, Produc
 from shopstack.core.errors import ValidationFailed
 from shopstack.search.backends.base import SORTS, Placement, SearchFilters, SearchResult
 from shopstack.search.indexing import index_sync, search_backend
-from shopstack.search.models import MerchandisingRule, SearchQuery, Synonym
+from shopstack.search.models import MerchandisingRule, SearchDocument, SearchQuery, Synonym
 from shopstack.search.query import (
     MAX_QUERY_CHARS,
     ParsedQuery,
@@ -26,6 +27,7 @@ from shopstack.search.query import (
     best_correction,
     compound_splits,
     is_partial_match_worthy,
+    is_unspaced_script,
     normalize,
     parse_query,
     relaxations,
@@ -418,10 +420,14 @@ def search_suggest(*, text: str, limit: int = 6) -> Suggestions:
     if not words_of(prefix):
         return Suggestions(products=[], categories=[], queries=[])
     index_sync()
-    products = [
-        {"id": s.id, "title": s.title, "slug": s.slug, "highlighted": s.highlighted}
-        for s in search_backend().suggest(prefix, limit=limit)
-    ]
+    words = words_of(prefix)
+    if len(words) == 1 and len(words[0]) == 1 and is_unspaced_script(words[0]):
+        products = _one_character_suggestions(words[0], limit=limit)
+    else:
+        products = [
+            {"id": s.id, "title": s.title, "slug": s.slug, "highlighted": s.highlighted}
+            for s in search_backend().suggest(prefix, limit=limit)
+        ]
     first = words_of(prefix)[0]
     categories = [
         {"name": name, "slug": slug}
@@ -439,6 +445,26 @@ def search_suggest(*, text: str, limit: int = 6) -> Suggestions:
         .values_list("normalized", flat=True)[:3]
     )
     return Suggestions(products=products, categories=categories, queries=queries)
+
+
+def _one_character_suggestions(character: str, *, limit: int) -> list[dict[str, object]]:
+    """Products for one Chinese or Japanese character: a word on its own ("烛", candle), which
+    the engines' suggest leaves until a second letter (one Latin letter matches too much).
+    Indexed text carries single characters, so a plain search for it finds them."""
+    query = ParsedQuery(raw=character, terms=(Term(word=character),))
+    hits = search_backend().search(query, filters=SearchFilters(), per_page=limit).hits
+    documents = SearchDocument.objects.in_bulk([hit.id for hit in hits])
+    mark = f"<mark>{html.escape(character)}</mark>"
+    return [
+        {
+            "id": hit.id,
+            "title": documents[hit.id].title,
+            "slug": documents[hit.id].slug,
+            "highlighted": html.escape(documents[hit.id].title).replace(html.escape(character), mark),
+        }
+        for hit in hits
+        if hit.id in documents
+    ]
 
 
 def search_click(*, log_id: int, product_id: int, position: int | None = None) -> None:

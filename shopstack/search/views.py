@@ -19,7 +19,13 @@ from shopstack.core.errors import ValidationFailed
 from shopstack.search import selectors
 from shopstack.search.backends.base import PRICE_BUCKETS, SORTS, SearchFilters
 from shopstack.search.backends.sql import price_bucket_range
-from shopstack.search.services import MAX_PAGE, search_click, search_products, search_suggest
+from shopstack.search.services import (
+    FACET_SPELLINGS,
+    MAX_PAGE,
+    search_click,
+    search_products,
+    search_suggest,
+)
 
 PER_PAGE = 24
 SORT_LABELS = {
@@ -88,7 +94,12 @@ def search(request: HttpRequest) -> HttpResponse:
     and pages. Bad filters show a message with status 400."""
     text = request.GET.get("q", "")[:500]
     names = selectors.facet_names()
-    chosen = {name: tuple(request.GET.getlist(name)[:20]) for name in names if request.GET.getlist(name)}
+    chosen: dict[str, tuple[str, ...]] = {}
+    for name in names:
+        # "?color=red" on a shop whose attribute is "colour" (and the other way round).
+        values = request.GET.getlist(name) or request.GET.getlist(FACET_SPELLINGS.get(name, ""))
+        if values:
+            chosen[name] = tuple(values[:20])
     sort = request.GET.get("sort") or "relevance"
     context: dict[str, Any] = {"q": text, "sort": sort, "sort_labels": SORT_LABELS, "noindex": True}
     try:

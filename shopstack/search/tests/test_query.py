@@ -12,14 +12,18 @@ from shopstack.search.query import (
     QueryKnowledge,
     Term,
     best_correction,
+    compound_splits,
     edit_distance,
     extract_price,
+    is_partial_match_worthy,
     normalize,
     parse_query,
     relaxations,
     singular,
     synonym_map,
+    with_compounds,
     with_corrections,
+    without_intent_filters,
     words_of,
 )
 
@@ -142,6 +146,44 @@ def test_best_correction_prefers_fewer_edits_then_frequency() -> None:
     assert best_correction("mug", [("mud", 4)]) is None  # too short to guess
     assert best_correction("zzzzzz", [("candle", 3)]) is None
     assert best_correction("chrismtas", [("christmas", 3)]) == "christmas"
+
+
+def test_best_correction_keeps_the_first_letter_and_the_shorter_words_budget() -> None:
+    assert best_correction("warm", [("farm", 900)]) is None  # another first letter
+    assert best_correction("warm", [("war", 900)]) is None  # a 3-letter word takes no typo
+    assert best_correction("warm", [("farm", 900), ("ward", 2)]) == "ward"
+    assert best_correction("lanturn", [("lantern", 5)]) == "lantern"
+
+
+def test_compound_splits_most_even_first() -> None:
+    assert compound_splits("lunchbox") == [("lunc", "hbox"), ("lun", "chbox"), ("lunch", "box")]
+    assert all(len(left) >= 3 and len(right) >= 3 for left, right in compound_splits("doorstop"))
+    assert compound_splits("mugs") == []
+    assert compound_splits("85123a") == []
+
+
+def test_with_compounds_adds_the_phrase_or_joins_two_words() -> None:
+    split = with_compounds(parse_query("red lunchbox"), {"lunchbox": "lunch box"}, {})
+    assert split.words == ("red", "lunchbox")
+    assert split.terms[1].alternatives == ("lunch box",)
+    joined = with_compounds(parse_query("red lunch box"), {}, {("lunch", "box"): "lunchbox"})
+    assert joined.words == ("red", "lunchbox")
+    assert joined.terms[1].alternatives == ("lunch box",)
+
+
+def test_partial_matches_need_two_words_and_no_character_pairs() -> None:
+    assert is_partial_match_worthy(parse_query("metal lantern"))
+    assert not is_partial_match_worthy(parse_query("lantern"))
+    assert not is_partial_match_worthy(parse_query("红色蜡烛"))
+
+
+def test_without_intent_filters_searches_attribute_words_as_text() -> None:
+    query = parse_query("red candle under 5", knowledge=KNOWLEDGE)
+    assert query.attributes == {"colour": ("red",)}
+    loose = without_intent_filters(query)
+    assert loose.attributes == {}
+    assert loose.words == ("candle", "red")
+    assert loose.max_price == Decimal("5.00")
 
 
 def test_with_corrections_replaces_words_and_looks_up_synonyms() -> None:

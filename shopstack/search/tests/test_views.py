@@ -43,6 +43,14 @@ def test_facet_link_filters_and_did_you_mean(client, shop) -> None:
     assert "Showing results for" in html
 
 
+def test_facet_in_either_spelling(client, shop) -> None:
+    # The shop's attribute is "colour"; a link written with "color" filters the same.
+    html = client.get("/search/", {"q": "heart", "color": "red"}).content.decode()
+    assert "1 product" in html
+    assert "Candle &lt;" in html
+    assert "T-Light" not in html
+
+
 def test_pages(client, shop) -> None:
     html = client.get("/search/", {"q": "garden"}).content.decode()
     assert "Page 1 of 2" in html
