@@ -11,9 +11,6 @@ from hypothesis import strategies as st
 from shopstack.search.query import (
     QueryKnowledge,
     Term,
-    best_correction,
-    compound_splits,
-    edit_distance,
     extract_price,
     is_partial_match_worthy,
     normalize,
@@ -26,6 +23,7 @@ from shopstack.search.query import (
     without_intent_filters,
     words_of,
 )
+from shopstack.search.spelling import best_correction, compound_splits, edit_distance
 
 KNOWLEDGE = QueryKnowledge(
     attribute_values={
