@@ -184,8 +184,8 @@ def _checkout(request: HttpRequest, token: str, cart_token: str | None, *, write
     )
 
 
-def _body(checkout: Checkout) -> dict[str, Any]:
-    summary = services.checkout_summary(checkout=checkout)
+def _body(checkout: Checkout, lines: list[Any] | None = None) -> dict[str, Any]:
+    summary = services.checkout_summary(checkout=checkout, lines=lines)
     priced = summary.priced
     totals = None
     if priced is not None:
@@ -240,10 +240,13 @@ def _body(checkout: Checkout) -> dict[str, Any]:
     }
 
 
-def _answer(response: HttpResponse, checkout: Checkout, *, status: int = 200) -> Status[dict[str, Any]]:
+def _answer(
+    response: HttpResponse, checkout: Checkout, *, status: int = 200, lines: list[Any] | None = None
+) -> Status[dict[str, Any]]:
+    """The checkout's body; `lines` from `checkout_lines` if this request read them already."""
     response["Cache-Control"] = "no-store"
     response["Vary"] = f"Cookie, {SESSION_TOKEN_HEADER}, {CART_TOKEN_HEADER}"
-    return Status(status, _body(checkout))
+    return Status(status, _body(checkout, lines))
 
 
 # Endpoints ----------------------------------------------------------------------------------------
@@ -357,8 +360,9 @@ def checkout_shipping_method(
 ) -> Status[dict[str, Any]]:
     """One of `shipping_options`; 422 (field `shipping_method`) for any other."""
     checkout = _checkout(request, token, cart_token, write=True)
-    services.checkout_set_shipping(checkout=checkout, method_id=payload.method_id)
-    return _answer(response, checkout)
+    lines = services.checkout_lines(checkout=checkout)
+    services.checkout_set_shipping(checkout=checkout, method_id=payload.method_id, lines=lines)
+    return _answer(response, checkout, lines=lines)
 
 
 @router.api_operation(

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 
 from shopstack.accounts.countries import is_country_code
 from shopstack.core.errors import ValidationFailed
 from shopstack.core.money import quantize
+from shopstack.core.reference import ReferenceCache, track_reference_models
 from shopstack.shipping.models import ShippingMethod, ShippingRate, ShippingZone
 
 MAX_WEIGHT_GRAMS = 1_000_000
@@ -52,13 +54,45 @@ def _clean_order(country: object, weight_grams: object, subtotal: object) -> tup
     return code, weight_grams, amount  # type: ignore[return-value]
 
 
-def _zones_for(country: str) -> list[ShippingZone]:
-    zones = list(ShippingZone.objects.all())
+class _ActiveMethod(NamedTuple):
+    method: ShippingMethod
+    rates: tuple[ShippingRate, ...]  # by min_value: the lower band wins a shared boundary
+
+
+class _ShippingReference(NamedTuple):
+    zones: tuple[ShippingZone, ...]
+    methods: dict[int, tuple[_ActiveMethod, ...]]  # by zone id, in position order
+
+
+def _load() -> _ShippingReference:
+    """Every zone and active method with its rates: a shop has tens, and every priced
+    checkout request asks (kept per process, see `track_changes`). Read-only copies."""
+    methods: dict[int, list[_ActiveMethod]] = {}
+    for method in (
+        ShippingMethod.objects.filter(is_active=True).prefetch_related("rates").order_by("position", "pk")
+    ):
+        methods.setdefault(method.zone_id, []).append(_ActiveMethod(method, tuple(method.rates.all())))
+    return _ShippingReference(
+        zones=tuple(ShippingZone.objects.order_by("pk")),
+        methods={zone_id: tuple(found) for zone_id, found in methods.items()},
+    )
+
+
+STAMP = "shipping"
+_reference = ReferenceCache(STAMP, _load)
+
+
+def track_changes() -> None:
+    """Called once from the app's ready(): any save or delete renews every process's copy."""
+    track_reference_models(STAMP, (ShippingZone, ShippingMethod, ShippingRate))
+
+
+def _zones_for(country: str, zones: tuple[ShippingZone, ...]) -> list[ShippingZone]:
     named = [zone for zone in zones if country in (zone.countries or [])]
     return named or [zone for zone in zones if zone.is_rest_of_world]
 
 
-def _rate_for(rates: list[ShippingRate], value: Decimal) -> ShippingRate | None:
+def _rate_for(rates: tuple[ShippingRate, ...], value: Decimal) -> ShippingRate | None:
     for rate in rates:  # ordered by min_value: the lower band wins a shared boundary
         if rate.min_value <= value and (rate.max_value is None or value <= rate.max_value):
             return rate
@@ -70,16 +104,16 @@ def shipping_quotes(*, country: str, weight_grams: int, subtotal: Decimal) -> li
     (then fastest). Bad input raises ValidationFailed with field messages."""
     country, weight_grams, subtotal = _clean_order(country, weight_grams, subtotal)
     currency = settings.SHOP_CURRENCY
-    zones = _zones_for(country)
-    methods = (
-        ShippingMethod.objects.filter(zone__in=zones, is_active=True)
-        .prefetch_related("rates")
-        .order_by("position", "pk")
+    reference = _reference.get()
+    zones = _zones_for(country, reference.zones)
+    methods = sorted(
+        (active for zone in zones for active in reference.methods.get(zone.pk, ())),
+        key=lambda active: (active.method.position, active.method.pk),
     )
     quotes = []
-    for method in methods:
+    for method, rates in methods:
         value = Decimal(weight_grams) if method.kind == ShippingMethod.Kind.BY_WEIGHT else subtotal
-        rate = _rate_for(list(method.rates.all()), value)
+        rate = _rate_for(rates, value)
         if rate is None:
             continue
         free = method.free_over is not None and subtotal >= method.free_over

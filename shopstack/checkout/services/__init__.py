@@ -18,6 +18,7 @@ from shopstack.checkout.services.cart import (
 )
 from shopstack.checkout.services.checkout import (
     OUT_OF_STOCK,
+    checkout_lines,
     checkout_payment_url,
     checkout_remove_voucher,
     checkout_restart,
@@ -56,6 +57,7 @@ __all__ = [
     "cart_token_sign",
     "cart_token_unsign",
     "checkout_draft",
+    "checkout_lines",
     "checkout_payment_url",
     "checkout_place",
     "checkout_placement",

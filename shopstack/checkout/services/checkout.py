@@ -30,7 +30,14 @@ from shopstack.core.errors import Conflict, NotFound, ValidationFailed
 from shopstack.inventory.selectors import reservations_active, variants_available
 from shopstack.inventory.services import OutOfStock, stock_release, stock_reserve
 from shopstack.payments.services import payment_hosted_form_url
-from shopstack.pricing.services import LineInput, PricedCart, price_cart, voucher_check, voucher_customer_key
+from shopstack.pricing.services import (
+    CartPricer,
+    LineInput,
+    PricedCart,
+    cart_pricer,
+    voucher_check,
+    voucher_customer_key,
+)
 from shopstack.shipping.selectors import Quote, shipping_quote, shipping_quotes
 
 if TYPE_CHECKING:
@@ -364,24 +371,29 @@ def checkout_set_address(
     return checkout
 
 
-def _goods_priced(checkout: Checkout, lines: list[_CartLine]) -> PricedCart:
+def _pricer(checkout: Checkout, lines: list[_CartLine]) -> CartPricer:
+    """The lines on sale, read for pricing at the shipping address (or the shop's country)
+    once: the variants come from the cart lines already read."""
+    address = checkout.shipping_address or {}
+    sellable = [line for line in lines if line.on_sale]
+    return cart_pricer(
+        lines=[LineInput(variant_id=line.variant.pk, quantity=line.quantity) for line in sellable],
+        country=address.get("country") or _shop_country(),
+        region=address.get("region", ""),
+        variants={line.variant.pk: line.variant for line in sellable},
+    )
+
+
+def _goods_priced(checkout: Checkout, lines: list[_CartLine], pricer: CartPricer | None = None) -> PricedCart:
     """The goods priced for the destination with the voucher (or without it, if it no
     longer applies): its free_shipping_subtotal is what shipping thresholds compare."""
-    address = checkout.shipping_address or {}
-    inputs = [LineInput(variant_id=line.variant.pk, quantity=line.quantity) for line in lines if line.on_sale]
-    country, region = address.get("country") or _shop_country(), address.get("region", "")
+    pricer = pricer or _pricer(checkout, lines)
     try:
-        return price_cart(
-            lines=inputs,
-            country=country,
-            region=region,
-            voucher_code=checkout.voucher_code or None,
-            customer_key=_customer_key(checkout),
-        )
+        return pricer.price(voucher_code=checkout.voucher_code or None, customer_key=_customer_key(checkout))
     except ValidationFailed as error:
         if "voucher" not in error.fields:
             raise
-        return price_cart(lines=inputs, country=country, region=region)
+        return pricer.price()
 
 
 def _quotes(checkout: Checkout, lines: list[_CartLine], goods: PricedCart) -> list[Quote]:
@@ -415,9 +427,19 @@ def _parse_method_id(value: object) -> int:
     raise ValidationFailed(message, fields={"shipping_method": [message]})
 
 
-def checkout_set_shipping(*, checkout: Checkout, method_id: int | str) -> Checkout:
+def checkout_lines(*, checkout: Checkout) -> list[_CartLine]:
+    """The cart's lines as this checkout sees them (its own reservation counted as
+    available), to hand to the steps and `checkout_summary` of the same request so that
+    they are read once."""
+    return _cart_lines(checkout.cart, checkout)
+
+
+def checkout_set_shipping(
+    *, checkout: Checkout, method_id: int | str, lines: list[_CartLine] | None = None
+) -> Checkout:
     """Choose a shipping method: one of those quoted for the shipping address's country,
     the cart's weight (variants' weight_grams) and its goods value after discounts.
+    `lines`: from `checkout_lines` in this request, if the caller read them.
 
     Refused (field "shipping_method") without an address or for a method that does not
     reach the address or take this order."""
@@ -425,7 +447,9 @@ def checkout_set_shipping(*, checkout: Checkout, method_id: int | str) -> Checko
     if not (checkout.shipping_address or {}).get("country"):
         message = "Enter the delivery address first."
         raise ValidationFailed(message, fields={"shipping_method": [message]})
-    lines = [line for line in _cart_lines(checkout.cart) if line.on_sale]
+    if lines is None:
+        lines = _cart_lines(checkout.cart)
+    lines = [line for line in lines if line.on_sale]
     if not lines:
         raise ValidationFailed(
             "Your cart is empty.", code="cart_empty", fields={"cart": ["Your cart is empty."]}

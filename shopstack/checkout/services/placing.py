@@ -27,6 +27,7 @@ from shopstack.checkout.services.checkout import (
     _goods_priced,
     _line_name,
     _out_of_stock,
+    _pricer,
     _quotes,
     _refuse_problems,
     _weight,
@@ -36,7 +37,7 @@ from shopstack.inventory.services import OutOfStock
 from shopstack.orders.drafts import DraftAddress, DraftLine, OrderDraft
 from shopstack.orders.models import Order
 from shopstack.orders.services import order_place
-from shopstack.pricing.services import LineInput, PricedCart, price_cart, voucher_check
+from shopstack.pricing.services import PricedCart, voucher_check
 from shopstack.shipping.selectors import Quote
 
 # The summary -------------------------------------------------------------------------------------
@@ -113,7 +114,8 @@ def checkout_summary(*, checkout: Checkout, lines: list[_CartLine] | None = None
     options: list[Quote] = []
     chosen = None
     if sellable:
-        goods = _goods_priced(checkout, sellable)
+        pricer = _pricer(checkout, sellable)
+        goods = _goods_priced(checkout, sellable, pricer)
         if checkout.voucher_code and goods.voucher_code is None:
             problems["voucher"] = [_voucher_problem(checkout, sellable)]
         options = _quotes(checkout, sellable, goods)
@@ -125,10 +127,7 @@ def checkout_summary(*, checkout: Checkout, lines: list[_CartLine] | None = None
         # Without a shipping price the goods' pricing is already the whole of it.
         priced = goods
         if chosen is not None:
-            priced = price_cart(
-                lines=[LineInput(variant_id=line.variant.pk, quantity=line.quantity) for line in sellable],
-                country=goods.country,
-                region=goods.region,
+            priced = pricer.price(
                 shipping_price=chosen.price,
                 voucher_code=goods.voucher_code,
                 customer_key=_customer_key(checkout),

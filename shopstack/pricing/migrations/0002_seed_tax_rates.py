@@ -8,7 +8,7 @@ looked up when a cart is priced, so the change applies to the next checkout.
 
 Only the standard class has EU rates: a reduced- or zero-rated product sent to a country
 with no rate for its class is taxed at that country's default (standard) rate
-(see pricing.services.DestinationRates). Countries with no rate at all pay no tax.
+(see pricing.reference.DestinationRates). Countries with no rate at all pay no tax.
 """
 
 from decimal import Decimal
