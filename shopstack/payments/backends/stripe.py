@@ -25,7 +25,6 @@ The mapping onto the shop's gateway contract:
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import time
 import urllib.error
@@ -46,6 +45,7 @@ from shopstack.payments.backends.base import (
     WebhookEvent,
     WebhookType,
 )
+from shopstack.payments.backends.signing import timestamped_signature_verify
 
 SIGNATURE_HEADER = "Stripe-Signature"
 KEY_METADATA = "shopstack_idempotency_key"
@@ -303,20 +303,13 @@ class StripeGateway(PaymentGateway):
         return self._intent_result(data[0]) if data else None
 
     def verify_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
-        header = headers.get(SIGNATURE_HEADER) or ""
-        parts = [item.split("=", 1) for item in header.split(",") if "=" in item]
-        stamps = [value.strip() for name, value in parts if name.strip() == "t"]
-        signatures = [value.strip() for name, value in parts if name.strip() == "v1"]
-        if not self.webhook_secret or len(stamps) != 1 or not stamps[0].isdigit() or not signatures:
-            raise InvalidSignature("The webhook has no valid Stripe-Signature header.")
-        stamp = int(stamps[0])
-        if abs(time.time() - stamp) > self.signature_tolerance:
-            raise InvalidSignature("The webhook's signature is too old.")
-        expected = hmac.new(
-            self.webhook_secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256
-        ).hexdigest()
-        if not any(hmac.compare_digest(expected, signature) for signature in signatures):
-            raise InvalidSignature("The webhook's signature does not match.")
+        timestamped_signature_verify(
+            body=body,
+            header=headers.get(SIGNATURE_HEADER) or "",
+            secret=self.webhook_secret,
+            tolerance=self.signature_tolerance,
+            header_label="Stripe-Signature",
+        )
         try:
             event = json.loads(body)
             intent = event["data"]["object"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from shopstack.payments.backends.base import (
     WebhookEvent,
     WebhookType,
 )
+from shopstack.payments.backends.signing import timestamped_signature_verify
 
 SIGNATURE_HEADER = "Shopstack-Test-Signature"
 WEBHOOK_TYPES = {"charge.authorized": WebhookType.AUTHORIZED, "charge.failed": WebhookType.FAILED}
@@ -162,20 +162,12 @@ class LocalTestGateway(PaymentGateway):
         return self._result(data[0]) if data else None
 
     def verify_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
-        header = headers.get(SIGNATURE_HEADER) or ""
-        parts = [item.split("=", 1) for item in header.split(",") if "=" in item]
-        stamps = [value for name, value in parts if name.strip() == "t"]
-        signatures = [value.strip() for name, value in parts if name.strip() == "v1"]
-        if not self.webhook_secret or len(stamps) != 1 or not stamps[0].strip().isdigit() or not signatures:
-            raise InvalidSignature("The webhook has no valid signature header.")
-        stamp = int(stamps[0])
-        if abs(time.time() - stamp) > self.signature_tolerance:
-            raise InvalidSignature("The webhook's signature is too old.")
-        expected = hmac.new(
-            self.webhook_secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256
-        ).hexdigest()
-        if not any(hmac.compare_digest(expected, signature) for signature in signatures):
-            raise InvalidSignature("The webhook's signature does not match.")
+        timestamped_signature_verify(
+            body=body,
+            header=headers.get(SIGNATURE_HEADER) or "",
+            secret=self.webhook_secret,
+            tolerance=self.signature_tolerance,
+        )
         try:
             event = json.loads(body)
             data = event["data"]

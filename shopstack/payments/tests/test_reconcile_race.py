@@ -125,6 +125,23 @@ def failed_as_not_charged(live_gateway, settings):
     return payment, charge
 
 
+def post_charge_authorized(client, live_gateway, charge, *, event_id):
+    """The gateway's signed webhook: the late charge is authorized."""
+    body = json.dumps(
+        {
+            "id": event_id,
+            "type": "charge.authorized",
+            "data": {
+                "id": charge.reference,
+                "status": "authorized",
+                "idempotency_key": charge.idempotency_key,
+            },
+        }
+    ).encode()
+    extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in live_gateway.signed(body).items()}
+    return client.post("/payments/webhooks/testgateway/", data=body, content_type="application/json", **extra)
+
+
 def test_a_late_charge_found_by_the_late_check_is_voided(live_gateway, settings):
     payment, charge = failed_as_not_charged(live_gateway, settings)
     assert list(payments_to_check_late()) == []  # settled only just now
@@ -154,22 +171,9 @@ def test_a_late_charge_found_by_the_late_check_is_voided(live_gateway, settings)
 
 def test_a_late_charge_reported_by_webhook_is_voided_once(live_gateway, settings, client):
     payment, charge = failed_as_not_charged(live_gateway, settings)
-    url = "/payments/webhooks/testgateway/"
 
     def post(event_id):
-        body = json.dumps(
-            {
-                "id": event_id,
-                "type": "charge.authorized",
-                "data": {
-                    "id": charge.reference,
-                    "status": "authorized",
-                    "idempotency_key": charge.idempotency_key,
-                },
-            }
-        ).encode()
-        extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in live_gateway.signed(body).items()}
-        return client.post(url, data=body, content_type="application/json", **extra)
+        return post_charge_authorized(client, live_gateway, charge, event_id=event_id)
 
     assert post("evt_late_1").status_code == 200
 
@@ -207,21 +211,7 @@ def test_a_late_void_whose_retries_ran_out_is_sent_again_by_the_sweep(live_gatew
     payment, charge = failed_as_not_charged(live_gateway, settings)
     gateway_url = live_gateway.backend.base_url
     live_gateway.backend.base_url = "http://127.0.0.1:9/"  # the gateway is unreachable for a while
-    body = json.dumps(
-        {
-            "id": "evt_late_unreachable",
-            "type": "charge.authorized",
-            "data": {
-                "id": charge.reference,
-                "status": "authorized",
-                "idempotency_key": charge.idempotency_key,
-            },
-        }
-    ).encode()
-    extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in live_gateway.signed(body).items()}
-    response = client.post(
-        "/payments/webhooks/testgateway/", data=body, content_type="application/json", **extra
-    )
+    response = post_charge_authorized(client, live_gateway, charge, event_id="evt_late_unreachable")
     assert response.status_code == 200
     # The void task ran (tests' immediate backend) and could not reach the gateway; its
     # last retry fails the same way and queues nothing more.
