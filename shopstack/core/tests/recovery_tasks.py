@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db import connection
+import time
+
 from django.db.utils import OperationalError
 from django.tasks import task
 
@@ -13,7 +14,7 @@ runs: list[str] = []
 outage: dict[str, bool] = {"on": False, "during_next_run": False}
 
 
-def database_outage(execute, sql, params, many, context):  # noqa: ANN001, ANN201
+def database_outage(execute, sql, params, many, context):
     """A connection execute wrapper: while the outage is on, every query fails the way a
     dropped PostgreSQL connection does."""
     if outage["on"]:
@@ -30,4 +31,13 @@ def record_a_run(name: str) -> str:
         outage["during_next_run"] = False
         outage["on"] = True
     ReferenceStamp.objects.update_or_create(name=f"recovery-{name}", defaults={"token": str(len(runs))})
+    return name
+
+
+@task()
+def take_a_while(name: str, seconds: float) -> str:
+    """Marks that it started, then takes its time: a worker can be killed in the middle."""
+    ReferenceStamp.objects.update_or_create(name=f"started-{name}", defaults={"token": "1"})
+    time.sleep(seconds)
+    ReferenceStamp.objects.update_or_create(name=f"finished-{name}", defaults={"token": "1"})
     return name

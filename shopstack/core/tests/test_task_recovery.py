@@ -5,7 +5,13 @@ query the way a dropped PostgreSQL connection does."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from asgiref.local import Local
@@ -25,9 +31,10 @@ from shopstack.core.task_recovery import (
     worker_heartbeat,
 )
 from shopstack.core.tests import recovery_tasks
-from shopstack.core.tests.recovery_tasks import database_outage, record_a_run
+from shopstack.core.tests.recovery_tasks import database_outage, record_a_run, take_a_while
 
 pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def use_tasks_backend(settings, backend: str) -> None:
@@ -177,3 +184,66 @@ def test_the_heartbeat_thread_beats_until_stopped():
     finally:
         heartbeat.stop()
     assert not heartbeat.is_alive()
+
+
+def database_url() -> str:
+    """The test database, for a worker process."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def start_worker(worker_id: str) -> subprocess.Popen:
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+        "DATABASE_URL": database_url(),
+    }
+    command = [sys.executable, "manage.py", "task_worker", "--worker-id", worker_id]
+    command += ["--interval", "0.1", "--no-startup-delay", "--no-reload"]
+    return subprocess.Popen(
+        command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def wait_for(check, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_task_of_a_killed_worker_process_is_run_by_the_next_worker(database_queue):
+    queued = take_a_while.enqueue("slow", 30)
+    first = start_worker("worker-killed")
+    try:
+        assert wait_for(lambda: ReferenceStamp.objects.filter(name="started-slow").exists())
+        assert TaskWorkerHeartbeat.objects.filter(worker_id="worker-killed").exists()
+        first.send_signal(signal.SIGKILL)  # like kill -9 or a lost machine: no cleanup at all
+        first.wait(timeout=10)
+    finally:
+        first.kill()
+    assert status(queued.id) == TaskResultStatus.RUNNING  # nobody will finish it by itself
+    assert TaskWorkerHeartbeat.objects.filter(worker_id="worker-killed").exists()
+
+    time.sleep(1.2)  # the dead worker's heartbeat ages past a short lease
+    assert tasks_requeue_abandoned(lease=timedelta(seconds=1)).requeued == 1
+    assert status(queued.id) == TaskResultStatus.READY
+    DBTaskResult.objects.filter(pk=queued.id).update(args_kwargs={"args": ["slow", 0], "kwargs": {}})
+
+    second = start_worker("worker-next")
+    try:
+        assert wait_for(lambda: status(queued.id) == TaskResultStatus.SUCCESSFUL)
+    finally:
+        second.terminate()
+        second.wait(timeout=20)
+    row = DBTaskResult.objects.get(pk=queued.id)
+    assert row.worker_ids == ["worker-killed", "worker-next"]
+    assert ReferenceStamp.objects.filter(name="finished-slow").exists()
+    # A worker that stops cleanly takes its heartbeat with it.
+    assert not TaskWorkerHeartbeat.objects.filter(worker_id="worker-next").exists()
