@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import os
 import pstats
@@ -141,6 +142,21 @@ def _sellable() -> tuple[list[int], str]:
     return sorted({stock.variant_id for stock in stocks}), zone.countries[0]
 
 
+def _watch_gc() -> dict[int, list[float]]:
+    """Pauses of the garbage collector (ms) by generation, while the flows run."""
+    pauses: dict[int, list[float]] = defaultdict(list)
+    started: list[float] = []
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(time.perf_counter())
+        elif started:
+            pauses[info["generation"]].append((time.perf_counter() - started.pop()) * 1000)
+
+    gc.callbacks.append(callback)
+    return pauses
+
+
 def _percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
@@ -154,6 +170,8 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sql", choices=STEPS, help="print the statements of this step's last request")
     parser.add_argument("--sort", default="cumulative", help="pstats sort key, e.g. tottime")
+    parser.add_argument("--freeze", action="store_true", help="gc.freeze() after the warm-up")
+    parser.add_argument("--callers", help="also print who calls functions matching this pattern")
     args = parser.parse_args()
     source = ROOT / "var" / "shopstack.sqlite3"
     if not source.exists():
@@ -170,8 +188,14 @@ def main() -> None:
         for n in range(args.warmup):
             warm.run(variants[n % len(variants)], country)
         flow = Flow(args.profile)
+        print(f"objects tracked by the collector after warm-up: {len(gc.get_objects()):,}")
+        if args.freeze:
+            gc.collect()
+            gc.freeze()
+        collections = _watch_gc()
         for n in range(args.flows):
             flow.run(variants[n % len(variants)], country)
+        gc.callbacks.clear()
     print(f"{args.flows} flows, CPU ms of this process per request (median / p95), queries")
     for step in STEPS:
         cpu, queries = flow.cpu[step], flow.queries[step]
@@ -181,12 +205,21 @@ def main() -> None:
         )
     total = sum(statistics.median(flow.cpu[step]) for step in STEPS)
     print(f"  {'flow':<12} {total:7.1f}")
+    for generation in sorted(collections):
+        pauses = collections[generation]
+        print(
+            f"  gc generation {generation}: {len(pauses)} collections, "
+            f"{sum(pauses):.1f} ms in all, longest {max(pauses):.1f} ms"
+        )
     if args.sql:
         for number, sql in enumerate(flow.last_sql[args.sql], start=1):
             print(f"{number:3} {sql[:220]}")
     if args.profile:
         out = io.StringIO()
-        pstats.Stats(flow.profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
+        stats = pstats.Stats(flow.profiler, stream=out).sort_stats(args.sort)
+        stats.print_stats(args.top)
+        if args.callers:
+            stats.print_callers(args.callers)
         print(out.getvalue())
     shutil.rmtree(scratch, ignore_errors=True)
 

@@ -48,7 +48,12 @@ def event_record(
     event = OutboxEvent.objects.create(
         name=name, aggregate_type=aggregate_type, aggregate_id=str(aggregate_id), payload=payload
     )
-    transaction.on_commit(_schedule_dispatch)
+    connection = transaction.get_connection()
+    # One dispatch task per transaction, however many events it writes: the task sends
+    # every pending event. (A callback of a rolled-back savepoint is dropped from the list,
+    # so a later event in the outer transaction schedules its own.)
+    if not any(entry[1] is _schedule_dispatch for entry in connection.run_on_commit):
+        transaction.on_commit(_schedule_dispatch)
     return event
 
 

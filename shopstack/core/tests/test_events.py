@@ -65,3 +65,32 @@ def test_events_are_dispatched_in_the_order_they_were_recorded(received):
         for n in range(5):
             events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id=n, payload={})
     assert [e.aggregate_id for e in received] == ["0", "1", "2", "3", "4"]
+
+
+def test_one_transaction_schedules_one_dispatch_for_all_its_events(received, monkeypatch):
+    scheduled: list[None] = []
+    real = events._schedule_dispatch
+
+    def counting(retry_after: int | None = None) -> None:
+        scheduled.append(None)
+        real(retry_after)
+
+    monkeypatch.setattr(events, "_schedule_dispatch", counting)
+    with transaction.atomic():
+        for n in range(3):
+            events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id=n, payload={})
+    assert len(scheduled) == 1
+    assert sorted(e.aggregate_id for e in received) == ["0", "1", "2"]
+
+
+def test_an_event_after_a_rolled_back_savepoint_still_schedules_its_dispatch(received):
+    def inner_change_then_fail():
+        with transaction.atomic():
+            events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id="lost", payload={})
+            raise RuntimeError
+
+    with transaction.atomic():
+        with pytest.raises(RuntimeError):
+            inner_change_then_fail()
+        events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id="kept", payload={})
+    assert [e.aggregate_id for e in received] == ["kept"]
