@@ -32,7 +32,7 @@ from shopstack.search.query import (
     words_of,
 )
 from shopstack.search.tiers import Tier, TieredResult, search_in_tiers
-from shopstack.search.understanding import compounds_for, corrections_for, query_knowledge
+from shopstack.search.understanding import compounds_for, corrections_for, query_knowledge, unknown_words
 
 MAX_PAGE = 200
 MAX_PER_PAGE = 100
@@ -184,7 +184,11 @@ def _tiers(
         others.extend(corrected.terms)
     if (is_partial_match_worthy(query) or others) and not query.match_any:
         extra = tuple(dict.fromkeys(term for term in others if term not in query.terms))
-        any_word = replace(query, terms=query.terms + extra, match_any=True)
+        unknown = set(unknown_words(query))
+        loose_terms = tuple(
+            replace(term, prefix=True) if term.word in unknown else term for term in query.terms
+        )
+        any_word = replace(query, terms=loose_terms + extra, match_any=True)
         tiers.append(Tier(any_word, _merged(filters, query), full=False))
     return tiers
 

@@ -130,3 +130,13 @@ def compounds_for(query: ParsedQuery) -> tuple[ParsedQuery, ParsedQuery | None]:
     query = with_compounds(query, splits, {})
     joins = {(a, b): a + b for a, b in pairs if is_known(a + b) and a not in splits and b not in splits}
     return query, (with_compounds(query, {}, joins) if joins else None)
+
+
+def unknown_words(query: ParsedQuery) -> list[str]:
+    """Words of 4 letters or more that no product's vocabulary holds, such as a stem of
+    catalog words ("warm" beside "warmer")."""
+    words = [t.word for t in query.terms if len(t.word) >= 4 and not t.alternatives and not t.word.isdigit()]
+    if not words:
+        return []
+    known = search_backend().known_terms({*words, *(singular(word) for word in words)})
+    return [word for word in words if word not in known and singular(word) not in known]

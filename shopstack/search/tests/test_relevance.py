@@ -184,3 +184,14 @@ def test_one_chinese_character_gets_suggestions() -> None:
     assert [product["id"] for product in suggestions.products] == [candles.pk]
     assert "<mark>烛</mark>" in str(suggestions.products[0]["highlighted"])
     assert search_suggest(text="茶").products == []
+
+
+def test_a_word_the_catalog_lacks_matches_as_a_stem_among_partial_matches() -> None:
+    gifts = make_category(name="Gifts")
+    make_product(name="Keep Calm Doormat", category=gifts)
+    make_product(name="Hand Warmer Owl", category=gifts)
+    make_product(name="Farm Animal Hen", category=gifts)
+    outcome = search_products(text="keep warm", log=False)
+    assert outcome.strict_total == 0
+    found = {SearchDocument.objects.get(pk=hit.id).title for hit in outcome.result.hits}
+    assert found == {"Keep Calm Doormat", "Hand Warmer Owl"}
