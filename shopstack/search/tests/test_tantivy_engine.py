@@ -18,7 +18,7 @@ from django.db import transaction
 
 from shopstack.core.backends import load_backend
 from shopstack.search.backends.base import ProductDocument, SearchFilters
-from shopstack.search.backends.tantivy_engine import TantivyBackend
+from shopstack.search.backends.tantivy_engine import TantivyBackend, counting
 from shopstack.search.backends.tantivy_engine import store as store_module
 from shopstack.search.backends.tantivy_engine.schema import to_tantivy
 from shopstack.search.backends.tantivy_engine.store import IndexLockTimeout, IndexStore
@@ -204,3 +204,22 @@ def test_shop_search_runs_on_tantivy(tantivy_shop: dict) -> None:
     holder.name = "Red Heart Lantern"
     holder.save()
     assert [hit.id for hit in search_products(text="lantern", log=False).result.hits] == [holder.pk]
+
+
+def test_very_broad_matches_count_facets_over_a_best_selling_sample(
+    tantivy_shop: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = tantivy_shop["backend"]
+    index_sync(limit=None)
+    exact = backend.search(parse_query(""), filters=NONE)
+    assert exact.exhaustive
+    assert {(c.value, c.count) for c in exact.facets["category"]} == {("garden", 6), ("candles", 2)}
+    # Above 4 matches, count over the 2 best sellers (the candle, 9 sold; then the lowest id
+    # among the unsold: the first garden product) and scale by 8 / 2.
+    monkeypatch.setattr(counting, "SAMPLE_ABOVE", 4)
+    monkeypatch.setattr(counting, "SAMPLE", 2)
+    sampled = backend.search(parse_query(""), filters=NONE)
+    assert not sampled.exhaustive
+    assert sampled.total == 8  # the total stays exact
+    assert {(c.value, c.count) for c in sampled.facets["category"]} == {("garden", 4), ("candles", 4)}
+    assert [hit.id for hit in sampled.hits] == [hit.id for hit in exact.hits]  # ranking is untouched

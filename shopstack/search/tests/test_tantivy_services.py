@@ -21,3 +21,13 @@ def _tantivy_engine(settings: object, tmp_path: Path) -> Iterator[None]:
     load_backend.cache_clear()
     yield
     load_backend.cache_clear()
+
+
+def test_first_search_indexes_the_catalog(shop: dict) -> None:
+    # Replaces the test of the same name: both titles hold both words, and the engines' BM25
+    # differ on which comes first. FTS5 weights a column's hits before BM25 saturates them (a
+    # title hit saturates, title length barely counts: the best seller wins); tantivy scores
+    # each field and then weights it, so the shorter title's lead (x1.24 here) beats the best
+    # seller's lift (x1.08). Both are found, as there; only their order differs. On the demo
+    # judgement set the two engines rank equally well overall (docs/search.md, "Engines").
+    assert found("heart holder") == ["Red Heart Candle Holder", "White Hanging Heart T-Light Holder"]  # noqa: F405

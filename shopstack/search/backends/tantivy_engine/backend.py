@@ -174,8 +174,8 @@ class TantivyBackend(SqlIndexBackend):
             )
         base = queries.restricted(match, *conditions)
         total = searcher.search(base, 1, count=True).count
-        facets = count_facets(searcher, match, filters, total)
-        return SearchResult(hits=hits, total=total, facets=facets)
+        facets, exhaustive = count_facets(searcher, match, filters, total)
+        return SearchResult(hits=hits, total=total, facets=facets, exhaustive=exhaustive)
 
     def _pinned_in_order(
         self, searcher: tantivy.Searcher, pinned: list[int], conditions: list[tantivy.Query]

@@ -87,13 +87,18 @@ class IndexStore:
         raises. The lock is released when the writer goes."""
         writer = self._acquire_writer()
         try:
-            yield writer
-            writer.commit()
-        except BaseException:
-            writer.rollback()
-            raise
+            try:
+                yield writer
+                writer.commit()
+            except BaseException:
+                writer.rollback()
+                raise
+            # Each commit adds a segment; merges run in the writer's threads, and a writer
+            # dropped at once would cancel them: wait, so segments stay few (searching and
+            # counting cost grow with them: 50 segments made 100k-product searches 2-4x slower).
+            writer.wait_merging_threads()
         finally:
-            del writer  # drops the writer: releases the lock file
+            del writer  # drops the writer (if the wait did not consume it): releases the lock file
         self.index.reload()  # this process sees its own write at once
 
     def _acquire_writer(self) -> tantivy.IndexWriter:
