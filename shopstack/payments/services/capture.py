@@ -37,13 +37,12 @@ def payment_capture(*, payment: Payment, amount: Decimal | None = None) -> Payme
     )
     if txn is None:
         return payment
+    reference, txn_amount = payment.gateway_reference, txn.amount
     result = _send(
         payment=payment,
         txn=txn,
         gateway=gateway,
-        call=lambda key: gateway.capture(
-            reference=payment.gateway_reference, amount=txn.amount, idempotency_key=key
-        ),
+        call=lambda key: gateway.capture(reference=reference, amount=txn_amount, idempotency_key=key),
     )
     with transaction.atomic():
         payment, txn, first = _record_success(payment=payment, txn=txn, raw=result.raw)

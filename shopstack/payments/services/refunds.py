@@ -60,13 +60,12 @@ def payment_refund(*, payment: Payment, amount: Decimal, idempotency_key: str | 
     )
     if txn is None:
         return payment
+    reference, txn_amount = payment.gateway_reference, txn.amount
     result = _send(
         payment=payment,
         txn=txn,
         gateway=gateway,
-        call=lambda key: gateway.refund(
-            reference=payment.gateway_reference, amount=txn.amount, idempotency_key=key
-        ),
+        call=lambda key: gateway.refund(reference=reference, amount=txn_amount, idempotency_key=key),
     )
     with transaction.atomic():
         payment, txn, first = _record_success(payment=payment, txn=txn, raw=result.raw)
