@@ -32,7 +32,13 @@ from shopstack.search.query import (
     words_of,
 )
 from shopstack.search.tiers import Tier, TieredResult, search_in_tiers
-from shopstack.search.understanding import compounds_for, corrections_for, query_knowledge, unknown_words
+from shopstack.search.understanding import (
+    Vocabulary,
+    compounds_for,
+    corrections_for,
+    query_knowledge,
+    unknown_words,
+)
 
 MAX_PAGE = 200
 MAX_PER_PAGE = 100
@@ -160,6 +166,7 @@ def _check(filters: SearchFilters, sort: str, page: int, per_page: int) -> None:
 def _tiers(
     query: ParsedQuery,
     filters: SearchFilters,
+    vocabulary: Vocabulary,
     joined: ParsedQuery | None = None,
     corrected: ParsedQuery | None = None,
 ) -> list[Tier]:
@@ -184,7 +191,7 @@ def _tiers(
         others.extend(corrected.terms)
     if (is_partial_match_worthy(query) or others) and not query.match_any:
         extra = tuple(dict.fromkeys(term for term in others if term not in query.terms))
-        unknown = set(unknown_words(query))
+        unknown = set(unknown_words(query, vocabulary))
         loose_terms = tuple(
             replace(term, prefix=True) if term.word in unknown else term for term in query.terms
         )
@@ -214,19 +221,19 @@ def search_products(
     backend = search_backend()
     knowledge = query_knowledge()
     parsed = parse_query(text[: MAX_QUERY_CHARS * 4], knowledge=knowledge)
-    parsed, _joined = compounds_for(parsed)
+    vocabulary = Vocabulary()
+    parsed, _joined = compounds_for(parsed, vocabulary)
     placement = _placement(text) if page == 1 or sort == "relevance" else Placement()
 
     def run(query: ParsedQuery, corrected: ParsedQuery | None = None) -> TieredResult:
-        joined = _joined if query is parsed else compounds_for(query)[1]
-        tiers = _tiers(query, filters, joined, corrected)
+        joined = _joined if query is parsed else compounds_for(query, vocabulary)[1]
+        tiers = _tiers(query, filters, vocabulary, joined, corrected)
         return search_in_tiers(backend, tiers, sort=sort, page=page, per_page=per_page, placement=placement)
 
     tiered = run(parsed)
     used, notice, did_you_mean = parsed, None, None
-    corrections = (
-        corrections_for(parsed, knowledge, rare_too=0 < tiered.strict_total < 5) if parsed.terms else {}
-    )
+    few = 0 < tiered.strict_total < 5
+    corrections = corrections_for(parsed, knowledge, vocabulary, rare_too=few) if parsed.terms else {}
     corrected = with_corrections(parsed, corrections, knowledge)
     if corrections and tiered.strict_total == 0:
         fixed = run(corrected)

@@ -28,6 +28,21 @@ from shopstack.search.spelling import best_correction, compound_splits
 KNOWLEDGE_SECONDS = 60
 
 
+class Vocabulary:
+    """Which words the index knows, asked of the backend once per word for one search
+    (compounds, corrections and stems all ask about the same words)."""
+
+    def __init__(self) -> None:
+        self._answers: dict[str, bool] = {}
+
+    def known(self, words: set[str]) -> set[str]:
+        missing = {word for word in words if word not in self._answers}
+        if missing:
+            found = search_backend().known_terms(missing)
+            self._answers.update({word: word in found for word in missing})
+        return {word for word in words if self._answers[word]}
+
+
 def query_knowledge() -> QueryKnowledge:
     """Attribute values, category names and synonyms; cached for a minute and renewed at
     once when a synonym changes."""
@@ -64,7 +79,9 @@ def _knows_as_text(word: str) -> bool:
     return found.total > 0
 
 
-def corrections_for(query: ParsedQuery, knowledge: QueryKnowledge, *, rare_too: bool) -> dict[str, str]:
+def corrections_for(
+    query: ParsedQuery, knowledge: QueryKnowledge, vocabulary: Vocabulary, *, rare_too: bool
+) -> dict[str, str]:
     """Likely intended words for misspelt ones: words the index does not know, and with
     `rare_too`, known words far rarer than a close one ("candel" beside "candle").
 
@@ -74,7 +91,7 @@ def corrections_for(query: ParsedQuery, knowledge: QueryKnowledge, *, rare_too: 
     backend = search_backend()
     # A term with alternatives is a synonym (a shop word) or a compound read both ways.
     words = [term.word for term in query.terms if not term.prefix and not term.alternatives]
-    known = backend.known_terms({*words, *(singular(word) for word in words)})
+    known = vocabulary.known({*words, *(singular(word) for word in words)})
     shop_words = _shop_words(knowledge)
     corrections = {}
     for word in words:
@@ -100,7 +117,7 @@ def _shop_words(knowledge: QueryKnowledge) -> set[str]:
     return {word for phrase in phrases for word in phrase.split()}
 
 
-def compounds_for(query: ParsedQuery) -> tuple[ParsedQuery, ParsedQuery | None]:
+def compounds_for(query: ParsedQuery, vocabulary: Vocabulary) -> tuple[ParsedQuery, ParsedQuery | None]:
     """Compounds read both ways. A word the index does not know that splits into two words
     it knows also matches them as a phrase ("lunchbox" finds "Lunch Box"): the first query.
     Two neighbouring words whose join the index knows make a second query, matching the
@@ -114,7 +131,7 @@ def compounds_for(query: ParsedQuery) -> tuple[ParsedQuery, ParsedQuery | None]:
     asked = {*words, *(a + b for a, b in pairs)}
     asked.update(part for options in splits_of.values() for split in options for part in split)
     asked.update(singular(part) for part in list(asked))
-    known = search_backend().known_terms(asked)
+    known = vocabulary.known(asked)
 
     def is_known(word: str) -> bool:
         return word in known or singular(word) in known
@@ -132,11 +149,16 @@ def compounds_for(query: ParsedQuery) -> tuple[ParsedQuery, ParsedQuery | None]:
     return query, (with_compounds(query, {}, joins) if joins else None)
 
 
-def unknown_words(query: ParsedQuery) -> list[str]:
+def unknown_words(query: ParsedQuery, vocabulary: Vocabulary) -> list[str]:
     """Words of 4 letters or more that no product's vocabulary holds, such as a stem of
     catalog words ("warm" beside "warmer")."""
-    words = [t.word for t in query.terms if len(t.word) >= 4 and not t.alternatives and not t.word.isdigit()]
+    corrected = set(query.corrections.values())  # taken from the vocabulary
+    words = [
+        t.word
+        for t in query.terms
+        if len(t.word) >= 4 and not t.alternatives and not t.word.isdigit() and t.word not in corrected
+    ]
     if not words:
         return []
-    known = search_backend().known_terms({*words, *(singular(word) for word in words)})
+    known = vocabulary.known({*words, *(singular(word) for word in words)})
     return [word for word in words if word not in known and singular(word) not in known]

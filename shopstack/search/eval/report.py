@@ -41,6 +41,15 @@ def worst(run: EvalRun, count: int = WORST) -> list[QueryResult]:
     return sorted(run.results, key=lambda r: (r.ours_scores.ndcg, -r.baseline_scores.ndcg))[:count]
 
 
+def _timing(run: EvalRun) -> str:
+    """The first page's API time, median and slowest (a rough figure: the whole stack in
+    process, on a machine doing other work; `make bench` measures speed)."""
+    if not run.first_page_ms:
+        return ""
+    typical, slowest = median(run.first_page_ms), max(run.first_page_ms)
+    return f" First page through the API: median {typical:.0f} ms, slowest {slowest:.0f} ms."
+
+
 def report_markdown(run: EvalRun) -> str:
     """The report printed by `make eval-search` and written to bench/results."""
     products = len(run.dataset.products)
@@ -49,7 +58,7 @@ def report_markdown(run: EvalRun) -> str:
         "",
         f"Judgement set `{run.dataset.path}`: {products:,} products, {len(run.results)} queries; "
         f"database {run.database}; import + index {run.import_seconds:.1f} s; "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.{_timing(run)}",
         "",
         "Each cell is **ours / BM25** (mean over the queries); ⚠ marks where ours is lower.",
         "",

@@ -68,6 +68,8 @@ class EvalRun:
     results: list[QueryResult] = field(default_factory=list)
     import_seconds: float = 0.0
     database: str = ""
+    # Wall time of each first-page API request, in milliseconds (the whole stack in process).
+    first_page_ms: list[float] = field(default_factory=list)
 
 
 def catalog_import(dataset: Dataset) -> None:
@@ -93,15 +95,21 @@ def _understood(body: dict) -> str:
     return " ".join(parts)
 
 
-def api_ranking(client: Client, text: str, depth: int = DEPTH) -> tuple[list[int], str]:
+def api_ranking(
+    client: Client, text: str, depth: int = DEPTH, timings: list[float] | None = None
+) -> tuple[list[int], str]:
     """Product ids the public search API answers for `text`, best first, up to `depth`,
-    page by page; and what the API understood on the first page."""
+    page by page; and what the API understood on the first page. The first page's wall
+    time in ms is appended to `timings` when given."""
     ids: list[int] = []
     understood = ""
     page = 1
     while len(ids) < depth:
         params: dict[str, str | int] = {"q": text, "page": page, "limit": PAGE_SIZE}
+        started = time.perf_counter()
         response = client.get(SEARCH_URL, params)
+        if page == 1 and timings is not None:
+            timings.append((time.perf_counter() - started) * 1000)
         if response.status_code != 200:
             raise EvalError(
                 f"{SEARCH_URL}?q={text!r} page {page}: HTTP {response.status_code} {response.content!r}"
@@ -136,7 +144,7 @@ def evaluate(dataset: Dataset, progress: Callable[[str], None] | None = None) ->
     # Every query pages through 100 results: far more requests than a shopper's rate.
     with override_settings(API_THROTTLE_ANON="1000000/m"):
         for query in dataset.queries:
-            ids, understood = api_ranking(client, query.text)
+            ids, understood = api_ranking(client, query.text, timings=run.first_page_ms)
             ours = [codes[i] for i in ids if i in codes]
             theirs = baseline.rank(query.text, DEPTH)
             grades = dataset.grades[query.query_id]
