@@ -281,8 +281,8 @@ def checkout_start(
         raise ValidationFailed(
             "Your cart is empty.", code="cart_empty", fields={"cart": ["Your cart is empty."]}
         )
-    checkout = services.checkout_start(cart=cart, customer=user)
-    return _answer(response, checkout, status=201)
+    checkout, lines = services.checkout_start_reading_lines(cart=cart, customer=user)
+    return _answer(response, checkout, status=201, lines=lines)
 
 
 @router.get(

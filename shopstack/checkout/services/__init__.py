@@ -28,6 +28,7 @@ from shopstack.checkout.services.checkout import (
     checkout_set_shipping,
     checkout_set_voucher,
     checkout_start,
+    checkout_start_reading_lines,
 )
 from shopstack.checkout.services.placing import (
     CheckoutLine,
@@ -69,6 +70,7 @@ __all__ = [
     "checkout_set_shipping",
     "checkout_set_voucher",
     "checkout_start",
+    "checkout_start_reading_lines",
     "checkout_summary",
     "checkouts_abandon_stale",
 ]

@@ -250,6 +250,13 @@ def _default_address(customer: User, *, billing: bool) -> dict[str, str]:
 
 
 def checkout_start(*, cart: Cart, customer: User | None = None) -> Checkout:
+    """See `checkout_start_reading_lines`."""
+    return checkout_start_reading_lines(cart=cart, customer=customer)[0]
+
+
+def checkout_start_reading_lines(
+    *, cart: Cart, customer: User | None = None
+) -> tuple[Checkout, list[_CartLine]]:
     """The open checkout of `cart` (a new one, or the one already under way, so a cart
     never holds two reservations), with the cart's stock reserved for it.
 
@@ -258,7 +265,11 @@ def checkout_start(*, cart: Cart, customer: User | None = None) -> Checkout:
     shopper while reserving) or one with a product off sale (Conflict
     "cart_has_problems"), with a message per line on field "cart", changing nothing. A
     signed-in customer's checkout uses the account email and starts from the default
-    shipping and billing addresses."""
+    shipping and billing addresses.
+
+    Also returns the cart's lines as read for the check, for `checkout_summary` in the
+    same request: what each line can have (free units plus the checkout's own) is the same
+    after the reservation moved units from free to held."""
     if customer is not None and cart.customer_id not in (None, customer.pk):
         raise NotFound("No such cart.")
     with transaction.atomic():
@@ -282,7 +293,7 @@ def checkout_start(*, cart: Cart, customer: User | None = None) -> Checkout:
                 checkout.billing_address = {} if billing == checkout.shipping_address else billing
             checkout.save()
         _reserve(checkout, lines)
-    return checkout
+    return checkout, lines
 
 
 def checkout_restart(*, checkout: Checkout, customer: User | None = None) -> tuple[Checkout, Cart]:
