@@ -5,7 +5,7 @@ import os
 os.environ["SHOPSTACK_PROFILE"] = "test"
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import TASKS
+from config.settings.base import SEARCH, TASKS
 
 # Argon2 is what production uses (asserted in tests); MD5 keeps thousands of test logins fast.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -22,6 +22,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS}
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and "SEARCH_BACKEND" not in os.environ:
+    # The embedded default (tantivy) keeps its index in a directory, which the rollback that
+    # ends each test does not undo: the suite searches through FTS5, inside the test database.
+    # The search app's tests run tantivy itself, on an empty directory per test
+    # (test_backend_contract, test_tantivy_engine, test_tantivy_services).
+    SEARCH = {**SEARCH, "BACKEND": "shopstack.search.backends.sqlite_fts.SqliteFtsBackend"}
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not Django's shared-cache in-memory database: shared cache locks whole tables
