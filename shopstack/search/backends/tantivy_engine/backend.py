@@ -169,11 +169,13 @@ class TantivyBackend(SqlIndexBackend):
             title = stored.get_first("shown_title") or ""
             hits.append(
                 Hit(
-                    id=int(stored.get_first("id")), score=score, highlights={"title": highlight(title, query)}
+                    id=int(stored.get_first("id") or 0),
+                    score=score,
+                    highlights={"title": highlight(title, query)},
                 )
             )
         base = queries.restricted(match, *conditions)
-        total = searcher.search(base, 1, count=True).count
+        total = searcher.search(base, 1, count=True).count  # type: ignore[attr-defined]  # not in the stub
         facets, exhaustive = count_facets(searcher, match, filters, total)
         return SearchResult(hits=hits, total=total, facets=facets, exhaustive=exhaustive)
 
@@ -248,7 +250,7 @@ class TantivyBackend(SqlIndexBackend):
             title = stored.get_first("shown_title") or ""
             suggestions.append(
                 Suggestion(
-                    id=int(stored.get_first("id")),
+                    id=int(stored.get_first("id") or 0),
                     title=title,
                     slug=stored.get_first("shown_slug") or "",
                     highlighted=highlight(title, query),

@@ -57,7 +57,7 @@ class Counter:
         """The aggregation's result, every doc_count scaled to the whole match set."""
         if not wanted:
             return {}
-        matches = self.searcher.search(query, 1, count=True).count
+        matches = self.searcher.search(query, 1, count=True).count  # type: ignore[attr-defined]  # not in the stub
         if matches <= SAMPLE_ABOVE:
             return self.searcher.aggregate(query, wanted)
         # The SAMPLE best sellers: every match whose best-selling key is at least the
