@@ -7,9 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db.models import Prefetch, QuerySet
 
 from shopstack.catalog.models import Category, Product, ProductMedia, ProductVariant
 from shopstack.core.errors import ValidationFailed
@@ -272,37 +270,9 @@ def published_categories() -> list[Category]:
 
 
 def variant_availability(*, variant_ids: list[int]) -> dict[int, int]:
-    """Units that can still be sold of each variant, in one query: inventory's count (on
-    hand, less allocated and reserved units, over active warehouses, with reservations
-    past their expiry counted as free again, as `inventory.selectors.variants_available`
-    counts them; a test holds the two equal). The product API calls this on every
-    request, cached body or not, so it is one round trip rather than inventory's two."""
-    from shopstack.inventory.models import Reservation, Stock
+    """Units that can still be sold of each variant (inventory's own count: on hand, less
+    allocated and reserved units, over active warehouses, lapsed reservations freed), in
+    one query: the product API asks on every request, cached body or not."""
+    from shopstack.inventory.selectors import variants_available
 
-    ids = list(dict.fromkeys(variant_ids))
-    available = dict.fromkeys(ids, 0)
-    if not ids:
-        return available
-    lapsed_here = (
-        Reservation.objects.filter(
-            variant_id=OuterRef("variant_id"),
-            warehouse_id=OuterRef("warehouse_id"),
-            status=Reservation.Status.ACTIVE,
-            expires_at__lte=timezone.now(),
-        )
-        .order_by()
-        .values("variant_id")
-        .annotate(units=Sum("quantity"))
-        .values("units")
-    )
-    rows = (
-        Stock.objects.filter(variant_id__in=ids, warehouse__is_active=True)
-        .annotate(lapsed=Coalesce(Subquery(lapsed_here), 0))
-        .values("variant_id")
-        .annotate(units=Sum(F("quantity") - F("allocated") - F("reserved") + F("lapsed")))
-        .order_by()
-        .values_list("variant_id", "units")
-    )
-    for variant_id, units in rows:
-        available[variant_id] = max(int(units or 0), 0)
-    return available
+    return variants_available(variant_ids=variant_ids)

@@ -1,4 +1,4 @@
-"""The catalog's one-query stock count must agree with inventory's own count."""
+"""The stock count the product API merges into every answer: exact, and one query."""
 
 from datetime import timedelta
 
@@ -6,12 +6,11 @@ from django.utils import timezone
 
 from shopstack.catalog.selectors import variant_availability
 from shopstack.inventory.models import Reservation, Stock
-from shopstack.inventory.selectors import variants_available
 from shopstack.inventory.services import stock_reserve
 from shopstack.testing.factories import make_product, make_warehouse
 
 
-def test_variant_availability_matches_inventory_with_reservations_lapses_and_closed_warehouses(db):
+def test_variant_availability_counts_reservations_lapses_and_closed_warehouses(db):
     plain = make_product(name="Plain", stock=10).variants.get()
     reserved = make_product(name="Reserved", stock=10).variants.get()
     lapsed = make_product(name="Lapsed", stock=10).variants.get()
@@ -31,7 +30,6 @@ def test_variant_availability_matches_inventory_with_reservations_lapses_and_clo
 
     ids = [plain.pk, reserved.pk, lapsed.pk, split.pk, empty.pk, 987654321]
     expected = {plain.pk: 10, reserved.pk: 6, lapsed.pk: 10, split.pk: 5, empty.pk: 0, 987654321: 0}
-    assert variants_available(variant_ids=ids) == expected
     assert variant_availability(variant_ids=ids) == expected
     assert variant_availability(variant_ids=[]) == {}
 
