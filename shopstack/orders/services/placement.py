@@ -57,8 +57,11 @@ def _address(order: Order, kind: str, address: DraftAddress) -> OrderAddress:
 def _create(draft: OrderDraft) -> tuple[Order, list[OrderLine]]:
     now = timezone.now()
     currency = draft.currency.upper()
+    number = order_number_new()
     order = Order.objects.create(
-        number=order_number_new(),
+        number=number,
+        # The pending payment made in the same transaction (order_place) has this ref.
+        payment_ref=f"order:{number}",
         kind=Order.Kind.ORDER,
         status=Order.Status.PLACED,
         customer_id=draft.customer_id,
@@ -146,14 +149,12 @@ def order_place(*, draft: OrderDraft, idempotency_key: str) -> Order:
                 customer_key=voucher_customer_key(user_id=draft.customer_id, email=draft.email),
                 subtotal=draft.subtotal,
             )
-        payment = payment_create(
-            ref=f"order:{order.number}",
+        payment_create(
+            ref=order.payment_ref,
             amount=quantize(draft.total, order.currency),
             currency=order.currency,
             token=draft.payment_token,
         )
-        order.payment_ref = payment.ref
-        order.save(update_fields=["payment_ref"])
         summary = {
             "total": str(order.total_amount),
             "currency": order.currency,
