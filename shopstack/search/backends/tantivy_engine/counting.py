@@ -53,11 +53,15 @@ class Counter:
         self.searcher = searcher
         self.exhaustive = True
 
-    def aggregate(self, query: tantivy.Query, wanted: dict[str, Any]) -> dict[str, Any]:
-        """The aggregation's result, every doc_count scaled to the whole match set."""
+    def aggregate(
+        self, query: tantivy.Query, wanted: dict[str, Any], matches: int | None = None
+    ) -> dict[str, Any]:
+        """The aggregation's result, every doc_count scaled to the whole match set (of
+        `matches` products, counted here when not given)."""
         if not wanted:
             return {}
-        matches = self.searcher.search(query, 1, count=True).count  # type: ignore[attr-defined]  # not in the stub
+        if matches is None:
+            matches = self.searcher.search(query, 1, count=True).count  # type: ignore[attr-defined]
         if matches <= SAMPLE_ABOVE:
             return self.searcher.aggregate(query, wanted)
         # The SAMPLE best sellers: every match whose best-selling key is at least the
@@ -122,7 +126,7 @@ def count_facets(
         wanted["price"] = PRICE_AGG
     if not stocked:
         wanted["stock"] = STOCK_AGG
-    everything = counter.aggregate(under(None), wanted) if total else {}
+    everything = counter.aggregate(under(None), wanted, total) if total else {}
     if priced:
         everything["price"] = counter.aggregate(under("price"), {"price": PRICE_AGG})["price"]
     if stocked:
