@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connections
-from django.db.utils import InterfaceError, OperationalError
+from django.db.utils import DatabaseError, InterfaceError, OperationalError
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -60,7 +60,7 @@ class Heartbeat(threading.Thread):
             while True:
                 try:
                     worker_heartbeat(worker_id=self.worker_id)
-                except (OperationalError, InterfaceError) as error:
+                except DatabaseError as error:  # away, or not migrated yet: the worker goes on
                     logger.warning("Heartbeat not written (%s)", error)
                     close_broken_connections()
                 if self.stopped.wait(self.interval):
