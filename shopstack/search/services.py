@@ -258,7 +258,8 @@ def search_products(
         notice = notice or PARTIAL_NOTICE
     result = tiered.result
     outcome = SearchOutcome(
-        query=used,
+        # What was searched: attribute words are in the text (`detected` still names them).
+        query=without_intent_filters(used),
         result=result,
         # The filters every listed product meets (attribute words are searched as text).
         filters=_merged(filters, without_intent_filters(used)),

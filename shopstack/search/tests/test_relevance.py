@@ -101,6 +101,7 @@ def test_only_partial_matches_say_so(lanterns: dict) -> None:
 def test_attribute_words_rank_as_text_rather_than_filter(lanterns: dict) -> None:
     outcome = search_products(text="black lantern", log=False)
     assert outcome.detected["attributes"] == {"colour": ("black",)}
+    assert outcome.query.words == ("lantern", "black")  # searched as text
     assert outcome.filters.facets == {}  # understood, but not a filter
     assert titles("black lantern")[0] == "Black Metal Lantern"
     assert set(titles("black lantern")[1:]) == {"White Metal Lantern", "Wooden Lantern"}
