@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from shopstack.api.throttling import local_counters_reset
+from shopstack.core.reference import reference_caches_clear
 
 
 @pytest.fixture(autouse=True)
@@ -11,6 +12,8 @@ def _empty_cache():
     # The API's per-process rate counters stand in for the cache on the embedded tier.
     cache.clear()
     local_counters_reset()
+    # Tables emptied by a transactional test's flush send no signals: no copy may outlive them.
+    reference_caches_clear()
     yield
     cache.clear()
     local_counters_reset()

@@ -45,6 +45,16 @@ def reference_changed(name: str) -> None:
         ReferenceStamp.objects.update_or_create(name=name, defaults={"token": token})
 
 
+_caches: list[ReferenceCache[Any]] = []
+
+
+def reference_caches_clear() -> None:
+    """Forget every copy this process holds. For what changes rows without signals and
+    without renewing stamps: `flush` (through post_migrate) and each test's start."""
+    for cache in _caches:
+        cache.clear()
+
+
 class ReferenceCache[T]:
     """`get()` returns what `load()` returned under the family's current token, loading
     again when the token moved or the copy is older than `max_age` seconds."""
@@ -53,6 +63,7 @@ class ReferenceCache[T]:
         self.name, self.load, self.max_age = name, load, max_age
         self._held: tuple[str, float, T] | None = None
         self._lock = threading.Lock()
+        _caches.append(self)
 
     def get(self) -> T:
         token = reference_stamp(self.name)

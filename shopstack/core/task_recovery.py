@@ -23,6 +23,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import models
 from django.db.utils import InterfaceError, OperationalError
 from django.tasks import TaskResultStatus
@@ -157,3 +158,19 @@ def tasks_requeue_abandoned(
         failed += status == TaskResultStatus.FAILED
     TaskWorkerHeartbeat.objects.filter(beat_at__lt=now - GONE_HEARTBEATS_AFTER).delete()
     return Recovery(requeued=requeued, failed=failed)
+
+
+def tasks_results_prune(*, now: datetime | None = None) -> dict[str, int]:
+    """Delete task results that finished long enough ago: successful ones after
+    TASK_RESULTS_KEEP_DAYS (7), failed ones after TASK_FAILURES_KEEP_DAYS (30), which
+    staff may still want to look at. Queued and running tasks are never touched."""
+    now = now or timezone.now()
+    keep = timedelta(days=getattr(settings, "TASK_RESULTS_KEEP_DAYS", 7))
+    keep_failed = timedelta(days=getattr(settings, "TASK_FAILURES_KEEP_DAYS", 30))
+    done, _ = DBTaskResult.objects.filter(
+        status=TaskResultStatus.SUCCESSFUL, finished_at__lt=now - keep
+    ).delete()
+    failed, _ = DBTaskResult.objects.filter(
+        status=TaskResultStatus.FAILED, finished_at__lt=now - keep_failed
+    ).delete()
+    return {"successful": done, "failed": failed}

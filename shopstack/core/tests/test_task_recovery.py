@@ -247,3 +247,34 @@ def test_a_task_of_a_killed_worker_process_is_run_by_the_next_worker(database_qu
     assert ReferenceStamp.objects.filter(name="finished-slow").exists()
     # A worker that stops cleanly takes its heartbeat with it.
     assert not TaskWorkerHeartbeat.objects.filter(worker_id="worker-next").exists()
+
+
+@pytest.mark.django_db
+def test_pruning_deletes_only_results_finished_long_ago() -> None:
+    from django.tasks import TaskResultStatus
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from shopstack.core.task_recovery import tasks_results_prune
+
+    now = timezone.now()
+    ages = {"old_ok": (TaskResultStatus.SUCCESSFUL, 8), "new_ok": (TaskResultStatus.SUCCESSFUL, 6),
+            "old_failed": (TaskResultStatus.FAILED, 31), "new_failed": (TaskResultStatus.FAILED, 8),
+            "running": (TaskResultStatus.RUNNING, 40), "ready": (TaskResultStatus.READY, 40)}  # fmt: skip
+    ids = {}
+    for name, (status, days) in ages.items():
+        row = DBTaskResult.objects.create(
+            task_path="shopstack.core.tasks.outbox_dispatch",
+            args_kwargs={"args": [], "kwargs": {}},
+            status=status,
+            enqueued_at=now - timedelta(days=days),
+            finished_at=now - timedelta(days=days)
+            if status in (TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED)
+            else None,
+            backend_name="default",
+            run_after=now - timedelta(days=days),
+        )
+        ids[name] = row.pk
+    assert tasks_results_prune(now=now) == {"successful": 1, "failed": 1}
+    left = set(DBTaskResult.objects.filter(pk__in=ids.values()).values_list("pk", flat=True))
+    assert left == {ids[name] for name in ("new_ok", "new_failed", "running", "ready")}
