@@ -6,6 +6,11 @@ from __future__ import annotations
 
 from shopstack.search.query import is_unspaced_script
 
+# Compounds worth splitting: two words of 3+ letters, and not a long run of letters (each cut
+# is two vocabulary look-ups; real two-word compounds are far shorter than 24 letters).
+MIN_COMPOUND = 6
+MAX_COMPOUND = 24
+
 
 def edit_distance(a: str, b: str, *, limit: int = 3) -> int:
     """Optimal string alignment distance (a swap of neighbours counts one), capped at `limit`."""
@@ -63,7 +68,7 @@ def best_correction(word: str, candidates: list[tuple[str, int]]) -> str | None:
 def compound_splits(word: str) -> list[tuple[str, str]]:
     """Ways to read `word` as two words ("lunchbox" -> ("lunch", "box")), each part at least
     3 letters, the most even split first (the likelier reading when several are words)."""
-    if len(word) < 6 or not word.isalpha() or is_unspaced_script(word):
+    if not MIN_COMPOUND <= len(word) <= MAX_COMPOUND or not word.isalpha() or is_unspaced_script(word):
         return []
     cuts = sorted(range(3, len(word) - 2), key=lambda cut: (abs(len(word) - 2 * cut), cut))
     return [(word[:cut], word[cut:]) for cut in cuts]

@@ -157,6 +157,7 @@ def test_compound_splits_most_even_first() -> None:
     assert compound_splits("lunchbox") == [("lunc", "hbox"), ("lun", "chbox"), ("lunch", "box")]
     assert all(len(left) >= 3 and len(right) >= 3 for left, right in compound_splits("doorstop"))
     assert compound_splits("mugs") == []
+    assert compound_splits("x" * 25) == []  # a long run of letters is not looked up cut by cut
     assert compound_splits("85123a") == []
 
 
