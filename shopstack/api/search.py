@@ -121,7 +121,9 @@ def search(
             max_length=500,
             description=(
                 "What the shopper typed. Price phrases (`under 5`, `£5-£10`, `cheap`) become price "
-                "filters, colour/material words become filters, misspellings are corrected."
+                "filters, misspellings are corrected; colour and material words are searched as text "
+                "(pick a facet to filter by one). Products matching only some of the words follow "
+                "those that match all of them."
             ),
         ),
     ] = "",
