@@ -20,6 +20,7 @@ demo: install
 	@$(MANAGE) migrate --no-input -v 0
 	@$(MANAGE) collectstatic --no-input -v 0
 	@$(MANAGE) import_demo
+	@$(MANAGE) search_reindex --changed
 	@$(MANAGE) demo_staff
 	@scripts/serve
 
