@@ -51,6 +51,7 @@ from bench.checkout_stats import (
     table,
     think_settings,
 )
+from bench.procs import cpu_by_role, machine_busy_seconds
 from bench.server import HOST, ROOT, Server, free_port, production_env
 
 __all__ = [
@@ -243,7 +244,9 @@ def run_tier(
             runs = []
             for think in thinks:
                 print(f"  {shoppers} shoppers, {think.label}, {seconds:g} s...")
-                runs.append(_load(port, variants, country, shoppers, seconds, think, lock, grace_s))
+                runs.append(
+                    _load(port, server.sid, variants, country, shoppers, seconds, think, lock, grace_s)
+                )
                 runs[-1]["server_log_tail"] = server.log_tail(10)
         warm_notes = [n for w in warmers for n in w.notes]
     out = []
@@ -264,6 +267,7 @@ def run_tier(
 
 def _load(
     port: int,
+    sid: int,
     variants: list[int],
     country: str,
     shoppers: int,
@@ -276,6 +280,7 @@ def _load(
     stats = {name: StepStats() for name in STEPS}
     placed: list[str] = []
     load_start = results.load_average()
+    cpu_start = _cpu_snapshot(sid)
     start = time.monotonic()
     threads = [
         Shopper(i, port, variants, country, start + seconds, stats, placed, lock, think)
@@ -286,6 +291,7 @@ def _load(
     for t in threads:
         t.join()
     elapsed = time.monotonic() - start
+    cpu_used = _cpu_used(cpu_start, _cpu_snapshot(sid))
     load_end = results.load_average()
     # Let the worker authorize what was placed.
     deadline = time.monotonic() + grace_s
@@ -315,8 +321,28 @@ def _load(
         },
         "load_average_at_start": load_start,
         "load_average_at_end": load_end,
+        "cpu_seconds": cpu_used,
         "notes": [n for t in threads for n in t.notes][:10],
     }
+
+
+def _cpu_snapshot(sid: int) -> dict[str, float]:
+    """CPU seconds so far: each server role, this bench process (its shopper threads), and
+    every core of the machine (the rest is the database server and anything else)."""
+    own = os.times()
+    return {
+        **cpu_by_role(sid, "granian"),
+        "bench client": own.user + own.system,
+        "machine": machine_busy_seconds(),
+    }
+
+
+def _cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    used = {k: max(0.0, v - before.get(k, 0.0)) for k, v in after.items()}
+    machine = used.pop("machine", 0.0)
+    used["other processes"] = max(0.0, machine - sum(used.values()))
+    used["machine"] = machine
+    return {k: round(v, 2) for k, v in used.items()}
 
 
 def run(tiers: list[str]) -> tuple[dict[str, Any], str]:

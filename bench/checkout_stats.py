@@ -152,7 +152,22 @@ def table(tier: dict[str, Any]) -> str:
         f"{tier['variants']} different variants; load average at start {tier.get('load_average_at_start')}, "
         f"at end {tier['load_average_at_end']}.",
     ]
+    if tier.get("cpu_seconds"):
+        rows.append(cpu_line(tier["cpu_seconds"], tier["seconds"], o["placed"]))
     return "\n".join(rows)
+
+
+def cpu_line(cpu: dict[str, float], seconds: float, orders: int) -> str:
+    """Where the cores went during the run: CPU seconds per role, per placed order and as
+    cores busy on average, so a slow step can be told from a busy machine."""
+    per_order = (lambda v: f", {v * 1000 / orders:.0f} ms/order") if orders else (lambda v: "")
+    parts = [
+        f"{name} {value:.1f} s ({value / seconds:.2f} cores{per_order(value)})"
+        for name, value in cpu.items()
+        if name != "machine"
+    ]
+    machine = cpu.get("machine", 0.0)
+    return f"CPU during the run: {'; '.join(parts)}; whole machine {machine / seconds:.2f} cores busy."
 
 
 def check(tier: dict[str, Any]) -> dict[str, Any]:

@@ -90,6 +90,25 @@ def role(proc: Proc, procs: list[Proc], server_name: str) -> str:
     return "script"
 
 
+def cpu_by_role(sid: int, server_name: str) -> dict[str, float]:
+    """CPU seconds used so far by each role of a server session (web worker, task worker...)."""
+    procs = session_processes(sid)
+    totals: dict[str, float] = {}
+    for proc in procs:
+        name = role(proc, procs, server_name)
+        totals[name] = totals.get(name, 0.0) + cpu_seconds([proc.pid])
+    return totals
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores have spent not idle since boot, from /proc/stat."""
+    fields = (PROC / "stat").read_text().split("\n", 1)[0].split()[1:]
+    # user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+    values = [int(v) for v in fields[:8]]
+    busy = sum(values) - values[3] - values[4]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler:
     """Samples VmRSS of every process of a session in a background thread; keeps maxima.
 

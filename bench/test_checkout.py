@@ -122,3 +122,29 @@ def test_table_has_a_row_per_step_and_the_order_rates() -> None:
         assert f"| {name} | 10 | 5.0 | 20.0 | 21.0 | 1.0 | 2.0 | 10.0 | 900.0 | 901.0 | 2 (409: 2) |" in text
     assert "**116 orders/min**" in text
     assert "p50 300.0 ms, p95 900.0 ms" in text
+
+
+def test_cpu_line_gives_each_role_per_order_and_as_cores() -> None:
+    from bench.checkout_stats import cpu_line
+
+    line = cpu_line({"web worker": 30.0, "task worker": 6.0, "machine": 60.0}, 60.0, 120)
+    assert "web worker 30.0 s (0.50 cores, 250 ms/order)" in line
+    assert "task worker 6.0 s (0.10 cores, 50 ms/order)" in line
+    assert line.endswith("whole machine 1.00 cores busy.")
+    assert "ms/order" not in cpu_line({"web worker": 1.0, "machine": 1.0}, 10.0, 0)
+
+
+def test_cpu_accounting_splits_the_machine_into_roles_and_the_rest() -> None:
+    from bench.procs import cpu_by_role, machine_busy_seconds
+
+    before = machine_busy_seconds()
+    sum(i * i for i in range(300_000))
+    assert machine_busy_seconds() >= before
+    # This test process leads no session of its own, so no server role is found for a
+    # session id that does not exist.
+    assert cpu_by_role(2**22 + 12345, "granian") == {}
+    used = checkout._cpu_used(
+        {"web worker": 1.0, "bench client": 1.0, "machine": 10.0},
+        {"web worker": 4.0, "bench client": 2.0, "machine": 16.0},
+    )
+    assert used == {"web worker": 3.0, "bench client": 1.0, "other processes": 2.0, "machine": 6.0}
