@@ -9,5 +9,9 @@ class SearchConfig(AppConfig):
         from shopstack.core.events import subscribe
         from shopstack.search.handlers import on_search_index_behind
         from shopstack.search.indexing import BACKLOG_EVENT
+        from shopstack.search.log import connect_to_requests
+        from shopstack.search.reference import track_changes
 
         subscribe(BACKLOG_EVENT, on_search_index_behind)
+        track_changes()
+        connect_to_requests()

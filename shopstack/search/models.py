@@ -137,6 +137,9 @@ class SearchQuery(models.Model):
     )
     clicked_position = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Made when the search runs (the row is written after the response): result links carry
+    # it so that a click finds its search. Empty on rows written before it existed.
+    token = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
 
     class Meta:
         verbose_name_plural = "search queries"

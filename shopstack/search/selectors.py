@@ -8,6 +8,7 @@ from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
 from shopstack.search.models import SearchDocument, SearchQuery
+from shopstack.search.reference import search_reference
 
 
 def top_queries(*, days: int = 30, limit: int = 50, zero_results: bool = False) -> list[dict[str, object]]:
@@ -28,10 +29,9 @@ def top_queries(*, days: int = 30, limit: int = 50, zero_results: bool = False) 
 
 
 def facet_names() -> set[str]:
-    """Names a search can be filtered by: "category" and the filterable attributes."""
-    from shopstack.catalog.models import Attribute
-
-    return {"category", *Attribute.objects.filter(filterable=True).values_list("slug", flat=True)}
+    """Names a search can be filtered by: "category" and the filterable attributes (at most a
+    minute old, see reference.py)."""
+    return search_reference().facet_names
 
 
 def documents_by_id(ids: list[int]) -> dict[int, SearchDocument]:
@@ -40,10 +40,6 @@ def documents_by_id(ids: list[int]) -> dict[int, SearchDocument]:
 
 
 def facet_titles() -> dict[str, str]:
-    """Headings for facets: "category" and the filterable attributes' names."""
-    from shopstack.catalog.models import Attribute
-
-    return {
-        "category": "Category",
-        **dict(Attribute.objects.filter(filterable=True).values_list("slug", "name")),
-    }
+    """Headings for facets: "category" and the filterable attributes' names (at most a minute
+    old, see reference.py)."""
+    return dict(search_reference().facet_titles)

@@ -7,16 +7,17 @@ The storefront and the API call `search_products`, `search_suggest` and `search_
 from __future__ import annotations
 
 import html
+import uuid
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db.models import Count
 
-from shopstack.catalog.models import Attribute, Category, Product
+from shopstack.catalog.models import Category, Product
 from shopstack.core.errors import ValidationFailed
-from shopstack.search.backends.base import SORTS, Placement, SearchFilters, SearchResult
+from shopstack.search.backends.base import SORTS, Placement, SearchFilters, SearchResult, settled
 from shopstack.search.indexing import index_sync, search_backend
+from shopstack.search.log import new_token, search_log_add
 from shopstack.search.models import MerchandisingRule, SearchDocument, SearchQuery
 from shopstack.search.query import (
     MAX_QUERY_CHARS,
@@ -31,12 +32,12 @@ from shopstack.search.query import (
     without_intent_filters,
     words_of,
 )
+from shopstack.search.reference import SearchReference, search_reference
 from shopstack.search.tiers import Tier, TieredResult, search_in_tiers
 from shopstack.search.understanding import (
     Vocabulary,
     compounds_for,
     corrections_for,
-    query_knowledge,
     unknown_words,
 )
 
@@ -57,22 +58,20 @@ class SearchOutcome:
     # Set when the results come from a corrected or relaxed query, to tell the shopper.
     notice: str | None = None
     relaxed: bool = False
-    log_id: int | None = None
+    # The search log row's token (see log.py), for the click links; None when not logged.
+    log_token: str | None = None
     # How many products match every word and every filter the words implied; `result.total`
     # also counts the looser matches listed after them (see tiers.py).
     strict_total: int = 0
     detected: dict[str, object] = field(default_factory=dict)
 
 
-def _placement(text: str) -> Placement:
+def _placement(text: str, reference: SearchReference) -> Placement:
     key = normalize(text)
     if not key:
         return Placement()
-    rules = list(
-        MerchandisingRule.objects.filter(query__iexact=key, is_active=True)
-        .order_by("position", "id")
-        .values_list("product_id", "action")
-    )
+    # The rules are kept per process (reference.py); most searches have none.
+    rules = list(reference.rules.get(key.lower(), ()))
     if rules:
         # Asked apart: joined to the products, the planner may walk the whole catalog.
         published = set(
@@ -100,19 +99,6 @@ def _merged(filters: SearchFilters, query: ParsedQuery) -> SearchFilters:
     )
 
 
-FACET_NAMES_SECONDS = 60
-
-
-def _facet_names() -> set[str]:
-    """Facet names a request may filter by; cached a minute (a new filterable attribute is
-    accepted as a facet within a minute), since every search checks them."""
-    names = cache.get("search:facet-names")
-    if names is None:
-        names = {"category", *Attribute.objects.filter(filterable=True).values_list("slug", flat=True)}
-        cache.set("search:facet-names", names, FACET_NAMES_SECONDS)
-    return names  # type: ignore[no-any-return]
-
-
 # British and American spellings of attribute names: a catalog imported from CSV calls the
 # attribute "color", the demo shop "colour"; a request may use either.
 FACET_SPELLINGS = {"color": "colour", "colour": "color", "grey": "gray", "gray": "grey"}
@@ -126,8 +112,7 @@ def facet_name(name: str, known: set[str]) -> str:
     return other if other in known else name
 
 
-def _with_facet_spellings(filters: SearchFilters) -> SearchFilters:
-    known = _facet_names()
+def _with_facet_spellings(filters: SearchFilters, known: set[str]) -> SearchFilters:
     if all(name in known for name in filters.facets):
         return filters
     facets: dict[str, tuple[str, ...]] = {}
@@ -137,7 +122,7 @@ def _with_facet_spellings(filters: SearchFilters) -> SearchFilters:
     return replace(filters, facets=facets)
 
 
-def _check(filters: SearchFilters, sort: str, page: int, per_page: int) -> None:
+def _check(filters: SearchFilters, sort: str, page: int, per_page: int, known: set[str]) -> None:
     errors: dict[str, list[str]] = {}
     if sort not in SORTS:
         errors["sort"] = [f"Must be one of: {', '.join(SORTS)}."]
@@ -156,7 +141,7 @@ def _check(filters: SearchFilters, sort: str, page: int, per_page: int) -> None:
         and filters.min_price > filters.max_price
     ):
         errors["max_price"] = ["Must not be less than the minimum price."]
-    unknown = sorted(set(filters.facets) - _facet_names())
+    unknown = sorted(set(filters.facets) - known)
     if unknown:
         errors["facet"] = [f"Unknown facet {name!r}." for name in unknown[:5]]
     if errors:
@@ -215,15 +200,19 @@ def search_products(
 ) -> SearchOutcome:
     """Search the catalog as a shopper means it. Raises ValidationFailed for a bad sort,
     page or price range; any text is accepted (syntax characters are plain text)."""
-    filters = _with_facet_spellings(filters or SearchFilters())
-    _check(filters, sort, page, per_page)
+    # Rules, synonyms and facet names as of the last change, read once for the search (a
+    # facet name added to the catalog is accepted within a minute: reference.py).
+    reference = search_reference()
+    known = reference.facet_names
+    filters = _with_facet_spellings(filters or SearchFilters(), known)
+    _check(filters, sort, page, per_page, known)
     index_sync()
     backend = search_backend()
-    knowledge = query_knowledge()
+    knowledge = reference.knowledge
     parsed = parse_query(text[: MAX_QUERY_CHARS * 4], knowledge=knowledge)
     vocabulary = Vocabulary()
     parsed, _joined = compounds_for(parsed, vocabulary)
-    placement = _placement(text) if page == 1 or sort == "relevance" else Placement()
+    placement = _placement(text, reference) if page == 1 or sort == "relevance" else Placement()
 
     def run(query: ParsedQuery, corrected: ParsedQuery | None = None) -> TieredResult:
         joined = _joined if query is parsed else compounds_for(query, vocabulary)[1]
@@ -256,7 +245,8 @@ def search_products(
     elif tiered.strict_total == 0:
         relaxed = True
         notice = notice or PARTIAL_NOTICE
-    result = tiered.result
+    # Only this result is shown: its facets are counted and its hits highlighted now.
+    result = settled(tiered.result)
     outcome = SearchOutcome(
         # What was searched: attribute words are in the text (`detected` still names them).
         query=without_intent_filters(used),
@@ -279,13 +269,16 @@ def search_products(
         },
     )
     if log and page == 1 and (parsed.terms or parsed.attributes):
-        outcome = replace(outcome, log_id=_log(text, used, outcome, source))
+        outcome = replace(outcome, log_token=_log(text, used, outcome, source))
     return outcome
 
 
-def _log(text: str, used: ParsedQuery, outcome: SearchOutcome, source: str) -> int:
+def _log(text: str, used: ParsedQuery, outcome: SearchOutcome, source: str) -> str:
+    """Log the search (written after the response inside a request: log.py); its token."""
     filters = outcome.filters
-    entry = SearchQuery.objects.create(
+    token = new_token()
+    entry = SearchQuery(
+        token=token,
         query=text[:200],
         normalized=normalize(text)[:200],
         filters={
@@ -300,7 +293,8 @@ def _log(text: str, used: ParsedQuery, outcome: SearchOutcome, source: str) -> i
         relaxed=outcome.relaxed or bool(used.corrections),
         source=source[:8],
     )
-    return entry.pk
+    search_log_add(entry)
+    return token.hex
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -368,8 +362,20 @@ def _one_character_suggestions(character: str, *, limit: int) -> list[dict[str, 
     ]
 
 
-def search_click(*, log_id: int, product_id: int, position: int | None = None) -> None:
-    """Note which result a search led to (the first click counts)."""
-    SearchQuery.objects.filter(pk=log_id, clicked_product__isnull=True).update(
+def search_click(
+    *, log_token: str | None = None, log_id: int | None = None, product_id: int, position: int | None = None
+) -> None:
+    """Note which result a search led to (the first click counts). The search is known by its
+    log token (`SearchOutcome.log_token`), or by the row's id in links made before tokens."""
+    if log_token:
+        try:
+            found = SearchQuery.objects.filter(token=uuid.UUID(log_token))
+        except ValueError:
+            return  # not a token of ours: nothing to note
+    elif log_id:
+        found = SearchQuery.objects.filter(pk=log_id)
+    else:
+        return
+    found.filter(clicked_product__isnull=True).update(
         clicked_product_id=product_id, clicked_position=position
     )

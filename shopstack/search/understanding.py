@@ -6,26 +6,16 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from django.core.cache import cache
-from django.db.models import Count, Max
-
-from shopstack.catalog.models import AttributeValue, Category
 from shopstack.search.backends.base import SearchFilters
 from shopstack.search.indexing import search_backend
-from shopstack.search.models import Synonym
 from shopstack.search.query import (
     ParsedQuery,
     QueryKnowledge,
     Term,
-    normalize,
     singular,
-    synonym_map,
     with_compounds,
-    words_of,
 )
 from shopstack.search.spelling import best_correction, compound_splits
-
-KNOWLEDGE_SECONDS = 60
 
 
 class Vocabulary:
@@ -41,33 +31,6 @@ class Vocabulary:
             found = search_backend().known_terms(missing)
             self._answers.update({word: word in found for word in missing})
         return {word for word in words if self._answers[word]}
-
-
-def query_knowledge() -> QueryKnowledge:
-    """Attribute values, category names and synonyms; cached for a minute and renewed at
-    once when a synonym changes."""
-    stamp = Synonym.objects.aggregate(stamp=Max("updated_at"), count=Count("id"))
-    changed = stamp["stamp"].timestamp() if stamp["stamp"] else 0
-    key = f"search:knowledge:{changed}:{stamp['count']}"
-    knowledge = cache.get(key)
-    if knowledge is None:
-        values: dict[str, tuple[str, str]] = {}
-        named = AttributeValue.objects.filter(attribute__filterable=True)
-        for attribute_slug, slug, name in named.values_list("attribute__slug", "slug", "name"):
-            phrase = " ".join(words_of(normalize(name)))
-            if phrase:
-                values.setdefault(phrase, (attribute_slug, slug))
-        categories: dict[str, str] = {}
-        for slug, name in Category.objects.filter(is_published=True).values_list("slug", "name"):
-            words = words_of(normalize(name))
-            if words:
-                categories.setdefault(" ".join([*words[:-1], singular(words[-1])]), slug)
-        groups = [synonym.word_list() for synonym in Synonym.objects.filter(is_active=True)]
-        knowledge = QueryKnowledge(
-            attribute_values=values, categories=categories, synonyms=synonym_map(groups)
-        )
-        cache.set(key, knowledge, KNOWLEDGE_SECONDS)
-    return knowledge  # type: ignore[no-any-return]
 
 
 def _knows_as_text(word: str) -> bool:

@@ -135,7 +135,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "title": mark_safe(hit.highlights.get("title", "")),  # escaped by highlight()
             "click": reverse("storefront:search-click")
             + "?"
-            + urlencode({"log": outcome.log_id or "", "product": hit.id, "pos": offset + index + 1}),
+            + urlencode({"log": outcome.log_token or "", "product": hit.id, "pos": offset + index + 1}),
         }
         for index, hit in enumerate(outcome.result.hits)
         if hit.id in documents
@@ -197,14 +197,16 @@ def click(request: HttpRequest) -> HttpResponse:
     try:
         product_id = int(request.GET.get("product", ""))
         position = int(request.GET.get("pos") or 0) or None
-        log_id = int(request.GET.get("log") or 0)
     except ValueError as exc:
         raise Http404("No such product") from exc
+    log = request.GET.get("log", "")[:64]
     document = selectors.documents_by_id([product_id]).get(product_id)
     if document is None:
         raise Http404("No such product")
-    if log_id:
-        search_click(log_id=log_id, product_id=product_id, position=position)
+    if log.isdigit():  # a link made before searches had tokens: the row's id
+        search_click(log_id=int(log), product_id=product_id, position=position)
+    elif log:
+        search_click(log_token=log, product_id=product_id, position=position)
     response = HttpResponseRedirect(reverse("storefront:product", args=[document.slug]))
     response["X-Robots-Tag"] = "noindex"
     return response

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
-from shopstack.search.query import ParsedQuery, normalize, singular, words_of
+from shopstack.search.query import ParsedQuery, Term, normalize, singular, words_of
 
 SORTS = ("relevance", "price", "-price", "newest", "best_selling")
 # (key, label, low inclusive, high exclusive); None is open.
@@ -85,8 +86,9 @@ class Placement:
 class Hit:
     id: int
     score: float
-    # field name -> HTML-escaped text with <mark> around matched words
-    highlights: dict[str, str] = field(default_factory=dict)
+    # field name -> HTML-escaped text with <mark> around matched words (a `Highlights`: worked
+    # out when first read)
+    highlights: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -101,10 +103,56 @@ class SearchResult:
     hits: list[Hit]
     total: int
     # facet name -> counts; "price" holds the PRICE_BUCKETS, "in_stock" one count ("true").
-    facets: dict[str, list[FacetCount]] = field(default_factory=dict)
+    # A backend may give a `Deferred` mapping, counted when first read.
+    facets: Mapping[str, list[FacetCount]] = field(default_factory=dict)
     # False when the engine looked at a window of the matches only (a very broad query on a
     # big catalog): `total` and the facet counts are then estimates, see docs/search.md.
     exhaustive: bool = True
+
+
+class Deferred[V](Mapping[str, V]):
+    """A mapping worked out by `make` when first read. A search ranks more than it shows (the
+    tiers' and the corrected spelling's results, a word's mere presence), and only what it
+    shows needs highlighting and facet counts: a backend hands these out, and
+    `settled(result)` works out the ones kept."""
+
+    __slots__ = ("_make", "_value")
+
+    def __init__(self, make: Callable[[], Mapping[str, V]]) -> None:
+        self._make: Callable[[], Mapping[str, V]] | None = make
+        self._value: dict[str, V] | None = None
+
+    def _resolved(self) -> dict[str, V]:
+        if self._value is None:
+            assert self._make is not None
+            self._value, self._make = dict(self._make()), None
+        return self._value
+
+    def __getitem__(self, key: str) -> V:
+        return self._resolved()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._resolved())
+
+    def __len__(self) -> int:
+        return len(self._resolved())
+
+    def __repr__(self) -> str:
+        return repr(self._resolved())
+
+
+def highlights(title: str, query: ParsedQuery) -> Deferred[str]:
+    """{"title": highlight(title, query)}, worked out when first read."""
+    return Deferred(lambda: {"title": highlight(title, query)})
+
+
+def settled(result: SearchResult) -> SearchResult:
+    """The result with its facet counts and its hits' highlights worked out (plain dicts)."""
+    return replace(
+        result,
+        hits=[replace(hit, highlights=dict(hit.highlights)) for hit in result.hits],
+        facets=dict(result.facets),
+    )
 
 
 @dataclass(frozen=True)
@@ -164,27 +212,42 @@ class SearchBackend:
         raise NotImplementedError("SearchBackend subclasses must implement rebuild_vocabulary()")
 
 
-def highlight(text: str, query: ParsedQuery) -> str:
-    """`text` HTML-escaped, with <mark> around words that match a query term (same word,
-    same singular, or starting with a term typed as a prefix)."""
+@lru_cache(maxsize=512)
+def _marking(terms: tuple[Term, ...]) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
+    """For a query's terms: the singular words that are marked, the prefixes typed, and the
+    words of more than 3 letters a longer word starting with them is marked for."""
     wanted: set[str] = set()
     prefixes: list[str] = []
-    for term in query.terms:
+    for term in terms:
         for word in (term.word, *term.alternatives):
             for part in word.split():
                 wanted.add(singular(part))
         if term.prefix:
             prefixes.append(term.word)
+    return frozenset(wanted), tuple(prefixes), tuple(w for w in wanted if len(w) > 3)
+
+
+@lru_cache(maxsize=16_384)
+def _folded(word: str) -> tuple[str, str]:
+    folded = normalize(word)
+    return folded, singular(folded)
+
+
+_WORD = re.compile(r"\w+")
+
+
+def highlight(text: str, query: ParsedQuery) -> str:
+    """`text` HTML-escaped, with <mark> around words that match a query term (same word,
+    same singular, or starting with a term typed as a prefix)."""
+    wanted, prefixes, long_words = _marking(query.terms)
     if not wanted:
         return html.escape(text)
+    starts = prefixes + long_words
     out: list[str] = []
     last = 0
-    for match in re.finditer(r"\w+", text):
-        folded = normalize(match.group())
-        stemmed = singular(folded)
-        hit = stemmed in wanted or any(folded.startswith(p) for p in prefixes)
-        hit = hit or any(len(w) > 3 and folded.startswith(w) for w in wanted)
-        if hit:
+    for match in _WORD.finditer(text):
+        folded, stemmed = _folded(match.group())
+        if stemmed in wanted or (starts and folded.startswith(starts)):
             out.append(html.escape(text[last : match.start()]))
             out.append(f"<mark>{html.escape(match.group())}</mark>")
             last = match.end()

@@ -21,7 +21,7 @@ from shopstack.search.backends.base import (
     SearchBackend,
     SearchFilters,
     SearchResult,
-    highlight,
+    highlights,
 )
 from shopstack.search.models import SearchDocument, SearchFacet, SearchTerm
 from shopstack.search.query import ParsedQuery
@@ -180,8 +180,15 @@ class SqlIndexBackend(SearchBackend):
             )
 
     def known_terms(self, words: Iterable[str]) -> set[str]:
+        # Raw SQL: every search asks, and the ORM costs more than the indexed lookup.
         word_list = list(words)
-        return set(SearchTerm.objects.filter(term__in=word_list).values_list("term", flat=True))
+        if not word_list:
+            return set()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT term FROM search_searchterm WHERE term IN ({_placeholders(word_list)})", word_list
+            )
+            return {row[0] for row in cursor.fetchall()}
 
     # Reading ----------------------------------------------------------------------------
 
@@ -279,7 +286,7 @@ class SqlIndexBackend(SearchBackend):
             [*base_params, *order_params, per_page, offset],
         )
         hits = [
-            Hit(id=row[0], score=float(row[1] or 0), highlights={"title": highlight(row[2], query)})
+            Hit(id=row[0], score=float(row[1] or 0), highlights=highlights(row[2], query))
             for row in cursor.fetchall()
         ]
         total, facets = self._counts(cursor, base_for, filters)

@@ -22,4 +22,3 @@ def _fresh_sync_state():
     cache.delete("search:indexed-until")
     cache.delete("search:sync-queued")
     cache.delete("search:categories-until")
-    cache.delete("search:facet-names")

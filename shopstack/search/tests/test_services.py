@@ -133,13 +133,34 @@ def test_pins_and_boosts_for_a_query(shop: dict) -> None:
     ]
 
 
+def test_a_rule_changed_after_a_search_applies_to_the_next(shop: dict) -> None:
+    rule = MerchandisingRule.objects.create(query="heart holder", product=shop["mug"], action="pin")
+    assert found("heart holder")[0] == "Pottering Mug"
+    rule.is_active = False
+    rule.save()  # the admin's edit renews the search reference's stamp
+    assert "Pottering Mug" not in found("heart holder")
+    Synonym.objects.create(words="mug, holder")
+    assert "Pottering Mug" in found("holder")
+
+
+def test_inside_a_request_the_log_row_is_written_after_the_response(shop: dict) -> None:
+    from shopstack.search.log import search_log_deferred
+
+    with search_log_deferred():
+        outcome = search_products(text="heart holder")
+        assert outcome.log_token
+        assert not SearchQuery.objects.filter(token=outcome.log_token).exists()
+    assert SearchQuery.objects.get(token=outcome.log_token).result_count == 2
+
+
 def test_search_is_logged_and_clicks_recorded(shop: dict) -> None:
     outcome = search_products(text="Heart holder")
     search_products(text="heart   holder")
     search_products(text="zzqx")
-    entry = SearchQuery.objects.get(pk=outcome.log_id)
+    assert outcome.log_token
+    entry = SearchQuery.objects.get(token=outcome.log_token)
     assert (entry.normalized, entry.result_count) == ("heart holder", 2)
-    search_click(log_id=entry.pk, product_id=shop["holder"].pk, position=1)
+    search_click(log_token=outcome.log_token, product_id=shop["holder"].pk, position=1)
     search_click(log_id=entry.pk, product_id=shop["red"].pk, position=2)  # the first click counts
     entry.refresh_from_db()
     assert entry.clicked_product_id == shop["holder"].pk

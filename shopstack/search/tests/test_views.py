@@ -90,6 +90,20 @@ def test_suggest_fragment(client, shop) -> None:
     assert "<html" not in html
 
 
+def test_result_links_carry_the_log_token_and_a_click_finds_its_search(client, shop) -> None:
+    import re
+    from html import unescape
+
+    html = client.get("/search/", {"q": "heart holder"}).content.decode()
+    entry = SearchQuery.objects.get()  # written when the response was closed
+    links = [unescape(link) for link in re.findall(r'href="(/search/click/\?[^"]+)"', html)]
+    assert links and all(f"log={entry.token.hex}" in link for link in links)
+    assert client.get(links[1]).status_code == 302
+    entry.refresh_from_db()
+    assert entry.clicked_position == 2
+    assert client.get("/search/click/", {"log": "not-a-token", "product": shop["red"].pk}).status_code == 302
+
+
 def test_click_is_logged_then_redirects(client, shop) -> None:
     client.get("/search/", {"q": "heart holder"})
     entry = SearchQuery.objects.get()

@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from shopstack.search.backends.base import (
+    Deferred,
     Hit,
     Placement,
     ProductDocument,
@@ -31,10 +32,11 @@ from shopstack.search.backends.base import (
     SearchResult,
     Suggestion,
     highlight,
+    highlights,
 )
 from shopstack.search.backends.sql import CATEGORY_BOOST, SqlIndexBackend
 from shopstack.search.backends.tantivy_engine import queries
-from shopstack.search.backends.tantivy_engine.counting import count_facets
+from shopstack.search.backends.tantivy_engine.counting import FacetCounting
 from shopstack.search.backends.tantivy_engine.schema import SUGGEST_FIELDS, TEXT_FIELDS, to_tantivy
 from shopstack.search.backends.tantivy_engine.store import IndexStore, default_directory
 from shopstack.search.models import SearchDocument
@@ -168,16 +170,15 @@ class TantivyBackend(SqlIndexBackend):
             stored = searcher.doc(address)
             title = stored.get_first("shown_title") or ""
             hits.append(
-                Hit(
-                    id=int(stored.get_first("id") or 0),
-                    score=score,
-                    highlights={"title": highlight(title, query)},
-                )
+                Hit(id=int(stored.get_first("id") or 0), score=score, highlights=highlights(title, query))
             )
         base = queries.restricted(match, *conditions)
         total = searcher.search(base, 1, count=True).count  # type: ignore[attr-defined]  # not in the stub
-        facets, exhaustive = count_facets(searcher, match, filters, total)
-        return SearchResult(hits=hits, total=total, facets=facets, exhaustive=exhaustive)
+        # Counted when read: most results a search ranks are never shown (see base.Deferred).
+        counting = FacetCounting(searcher, match, filters, total)
+        return SearchResult(
+            hits=hits, total=total, facets=Deferred(counting.counts), exhaustive=counting.exhaustive
+        )
 
     def _pinned_in_order(
         self, searcher: tantivy.Searcher, pinned: list[int], conditions: list[tantivy.Query]

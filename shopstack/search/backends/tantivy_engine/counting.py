@@ -51,17 +51,12 @@ class Counter:
 
     def __init__(self, searcher: tantivy.Searcher) -> None:
         self.searcher = searcher
-        self.exhaustive = True
 
-    def aggregate(
-        self, query: tantivy.Query, wanted: dict[str, Any], matches: int | None = None
-    ) -> dict[str, Any]:
-        """The aggregation's result, every doc_count scaled to the whole match set (of
-        `matches` products, counted here when not given)."""
+    def aggregate(self, query: tantivy.Query, wanted: dict[str, Any], matches: int) -> dict[str, Any]:
+        """The aggregation's result over the `matches` products of `query`, every doc_count
+        scaled to the whole match set."""
         if not wanted:
             return {}
-        if matches is None:
-            matches = self.searcher.search(query, 1, count=True).count  # type: ignore[attr-defined]
         if matches <= SAMPLE_ABOVE:
             return self.searcher.aggregate(query, wanted)
         # The SAMPLE best sellers: every match whose best-selling key is at least the
@@ -73,7 +68,6 @@ class Counter:
         at_least = tantivy.Query.range_query(
             queries.SCHEMA, "key_sold", tantivy.FieldType.Integer, threshold, 2**63 - 1
         )
-        self.exhaustive = False
         scale = matches / SAMPLE
         result = self.searcher.aggregate(queries.restricted(query, at_least), wanted)
         for part in result.values():
@@ -104,50 +98,83 @@ def _in_stock_count(result: dict[str, Any]) -> int:
     return sum(int(b["doc_count"]) for b in result["stock"]["buckets"] if b.get("key_as_string") == "true")
 
 
-def count_facets(
-    searcher: tantivy.Searcher, match: tantivy.Query, filters: SearchFilters, total: int
-) -> tuple[dict[str, list[FacetCount]], bool]:
-    """Facet name -> counts for the matches of `match` under `filters` (`total` of them), and
-    whether they are exact (False: estimated from a sample)."""
-    chosen = sorted(name for name, values in filters.facets.items() if values)
-    priced = filters.min_price is not None or filters.max_price is not None
-    stocked = filters.in_stock is not None
-    if not total and not (chosen or priced or stocked):
-        return {}, True
-    counter = Counter(searcher)
+class FacetCounting:
+    """Facet counts for the matches of `match` under `filters` (`total` of them): whether they
+    are exact is known at once (`exhaustive`; False: estimated from a sample), the counts
+    themselves are worked out by `counts()`, which a result calls only when they are read."""
 
-    def under(ignore: str | None) -> tantivy.Query:
-        return queries.restricted(match, *queries.filter_queries(filters, ignore=ignore))
+    def __init__(
+        self, searcher: tantivy.Searcher, match: tantivy.Query, filters: SearchFilters, total: int
+    ) -> None:
+        self.searcher, self.match, self.filters, self.total = searcher, match, filters, total
+        self.chosen = sorted(name for name, values in filters.facets.items() if values)
+        self.priced = filters.min_price is not None or filters.max_price is not None
+        self.stocked = filters.in_stock is not None
+        self._matches: dict[str | None, int] = {None: total}
+        self.exhaustive = self._exhaustive()
 
-    wanted: dict[str, Any] = {}
-    if total:
-        wanted["facets"] = FACETS_AGG
-    if not priced:
-        wanted["price"] = PRICE_AGG
-    if not stocked:
-        wanted["stock"] = STOCK_AGG
-    everything = counter.aggregate(under(None), wanted, total) if total else {}
-    if priced:
-        everything["price"] = counter.aggregate(under("price"), {"price": PRICE_AGG})["price"]
-    if stocked:
-        everything["stock"] = counter.aggregate(under("in_stock"), {"stock": STOCK_AGG})["stock"]
+    def _under(self, ignore: str | None) -> tantivy.Query:
+        return queries.restricted(self.match, *queries.filter_queries(self.filters, ignore=ignore))
 
-    facets: dict[str, list[FacetCount]] = {}
-    in_stock = _in_stock_count(everything) if "stock" in everything else 0
-    if total or in_stock:
-        facets["in_stock"] = [FacetCount("true", "In stock", in_stock)]
-    prices = _price_counts(everything) if "price" in everything else []
-    if prices:
-        facets["price"] = prices
-    for name, value, label, count in _facet_buckets(everything):
-        if name not in chosen:
-            facets.setdefault(name, []).append(FacetCount(value, label, count))
-    for name in chosen:
-        own = counter.aggregate(under(name), {"facets": FACETS_AGG})
-        for facet_name, value, label, count in _facet_buckets(own):
-            if facet_name == name:
+    def _count(self, ignore: str | None) -> int:
+        """How many products match under every filter but `ignore`'s."""
+        if ignore not in self._matches:
+            self._matches[ignore] = self.searcher.search(self._under(ignore), 1, count=True).count  # type: ignore[attr-defined]
+        return self._matches[ignore]
+
+    def _counted_sets(self) -> list[str | None]:
+        """The match sets aggregated: all filters (when anything matches), then each chosen
+        filter left out in turn."""
+        sets: list[str | None] = [None] if self.total else []
+        sets += ["price"] if self.priced else []
+        sets += ["in_stock"] if self.stocked else []
+        return sets + list(self.chosen)
+
+    def _exhaustive(self) -> bool:
+        if not self.total and not (self.chosen or self.priced or self.stocked):
+            return True
+        return all(self._count(ignore) <= SAMPLE_ABOVE for ignore in self._counted_sets())
+
+    def counts(self) -> dict[str, list[FacetCount]]:
+        """Facet name -> counts."""
+        total, chosen = self.total, self.chosen
+        priced, stocked = self.priced, self.stocked
+        if not total and not (chosen or priced or stocked):
+            return {}
+        counter = Counter(self.searcher)
+
+        def aggregate(ignore: str | None, wanted: dict[str, Any]) -> dict[str, Any]:
+            return counter.aggregate(self._under(ignore), wanted, self._count(ignore))
+
+        wanted: dict[str, Any] = {}
+        if total:
+            wanted["facets"] = FACETS_AGG
+        if not priced:
+            wanted["price"] = PRICE_AGG
+        if not stocked:
+            wanted["stock"] = STOCK_AGG
+        everything = aggregate(None, wanted) if total else {}
+        if priced:
+            everything["price"] = aggregate("price", {"price": PRICE_AGG})["price"]
+        if stocked:
+            everything["stock"] = aggregate("in_stock", {"stock": STOCK_AGG})["stock"]
+
+        facets: dict[str, list[FacetCount]] = {}
+        in_stock = _in_stock_count(everything) if "stock" in everything else 0
+        if total or in_stock:
+            facets["in_stock"] = [FacetCount("true", "In stock", in_stock)]
+        prices = _price_counts(everything) if "price" in everything else []
+        if prices:
+            facets["price"] = prices
+        for name, value, label, count in _facet_buckets(everything):
+            if name not in chosen:
                 facets.setdefault(name, []).append(FacetCount(value, label, count))
-    for name, counts in facets.items():
-        if name not in ("price", "in_stock"):
-            counts.sort(key=lambda c: (-c.count, c.label))
-    return facets, counter.exhaustive
+        for name in chosen:
+            own = aggregate(name, {"facets": FACETS_AGG})
+            for facet_name, value, label, count in _facet_buckets(own):
+                if facet_name == name:
+                    facets.setdefault(name, []).append(FacetCount(value, label, count))
+        for name, counts in facets.items():
+            if name not in ("price", "in_stock"):
+                counts.sort(key=lambda c: (-c.count, c.label))
+        return facets
