@@ -171,6 +171,11 @@ def main() -> None:
     parser.add_argument("--sql", choices=STEPS, help="print the statements of this step's last request")
     parser.add_argument("--sort", default="cumulative", help="pstats sort key, e.g. tottime")
     parser.add_argument("--freeze", action="store_true", help="gc.freeze() after the warm-up")
+    parser.add_argument(
+        "--settle",
+        action="store_true",
+        help="settle the heap before the warm-up, as config/wsgi.py does in a server process",
+    )
     parser.add_argument("--callers", help="also print who calls functions matching this pattern")
     args = parser.parse_args()
     source = ROOT / "var" / "shopstack.sqlite3"
@@ -184,6 +189,10 @@ def main() -> None:
             src.backup(dst)
         _configure(database)
         variants, country = _sellable()
+        if args.settle:
+            from shopstack.core.runtime import settle_heap
+
+            settle_heap()
         warm = Flow(None)
         for n in range(args.warmup):
             warm.run(variants[n % len(variants)], country)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.tasks import task
 
 from shopstack.catalog.importing.uploads import upload_import, upload_status
+from shopstack.core.enqueue import enqueue_with_transaction
 from shopstack.core.events import Event
 
 
@@ -26,7 +26,4 @@ def catalog_import_run(token: str, mapping: dict[str, str]) -> dict[str, Any]:
 def on_catalog_import_requested(event: Event) -> None:
     token, mapping = str(event.payload["token"]), dict(event.payload.get("mapping", {}))
     # On the immediate backend (tests) the import must not run inside the dispatcher's transaction.
-    if catalog_import_run.get_backend().supports_defer:
-        catalog_import_run.enqueue(token, mapping)
-    else:
-        transaction.on_commit(lambda: catalog_import_run.enqueue(token, mapping))
+    enqueue_with_transaction(catalog_import_run, lambda: catalog_import_run.enqueue(token, mapping))

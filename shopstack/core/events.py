@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from shopstack.core.enqueue import enqueued_in_transaction
 from shopstack.core.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -48,13 +49,31 @@ def event_record(
     event = OutboxEvent.objects.create(
         name=name, aggregate_type=aggregate_type, aggregate_id=str(aggregate_id), payload=payload
     )
-    connection = transaction.get_connection()
-    # One dispatch task per transaction, however many events it writes: the task sends
-    # every pending event. (A callback of a rolled-back savepoint is dropped from the list,
-    # so a later event in the outer transaction schedules its own.)
-    if not any(entry[1] is _schedule_dispatch for entry in connection.run_on_commit):
-        transaction.on_commit(_schedule_dispatch)
+    _dispatch_once()
     return event
+
+
+def _dispatch_queued() -> None:
+    """Marks a transaction that already holds its dispatch task (see `_dispatch_once`)."""
+
+
+def _dispatch_once() -> None:
+    """One dispatch task per transaction, however many events it writes: the task sends
+    every pending event. Where the task queue is a table of this database, the task row is
+    written in the transaction itself (see core/enqueue.py); else it is queued on commit.
+    Either way a marker sits in the transaction's commit callbacks; a rolled-back savepoint
+    drops its marker (and its task row), so a later event in the outer transaction
+    schedules its own."""
+    from shopstack.core.tasks import outbox_dispatch
+
+    connection = transaction.get_connection()
+    if any(entry[1] in (_schedule_dispatch, _dispatch_queued) for entry in connection.run_on_commit):
+        return
+    if enqueued_in_transaction(outbox_dispatch):
+        outbox_dispatch.enqueue()
+        transaction.on_commit(_dispatch_queued)
+    else:
+        transaction.on_commit(_schedule_dispatch)
 
 
 def _schedule_dispatch(retry_after: int | None = None) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
+from shopstack.core.enqueue import enqueue_with_transaction
 from shopstack.core.events import Event
 from shopstack.orders.models import Order
 from shopstack.orders.services import (
@@ -103,10 +103,7 @@ def payments_reconcile_sweep(older_than_seconds: int = 300) -> int:
 def _enqueue_after_commit(order_id: int) -> None:
     # On the database backend the task row commits with the outbox's dispatch mark; on the
     # immediate backend (tests) the step must not run inside the dispatcher's transaction.
-    if order_advance.get_backend().supports_defer:
-        order_advance_enqueue(order_id)
-    else:
-        transaction.on_commit(lambda: order_advance_enqueue(order_id))
+    enqueue_with_transaction(order_advance, lambda: order_advance_enqueue(order_id))
 
 
 def on_order_step_due(event: Event) -> None:

@@ -11,13 +11,13 @@ import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from shopstack.catalog.models import ProductVariant
 from shopstack.inventory.services import stock_reserve
 from shopstack.orders.drafts import DraftAddress, DraftLine, OrderDraft
 from shopstack.pricing.calculation import LineInput
 from shopstack.pricing.services import price_cart, voucher_customer_key
+from shopstack.testing.tasks import use_tasks_backend  # noqa: F401 (order tests import it from here)
 
 _counter = itertools.count(1)
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,17 +115,6 @@ ORDER_APPS = [
     "shopstack.search",  # the storefront's templates reach it
     "django_tasks_db",
 ]
-
-
-def use_tasks_backend(settings: Any, backend: str) -> None:
-    """Switch the task backend for this test (Django caches backends: reset them too)."""
-    from asgiref.local import Local
-    from django.tasks import task_backends
-
-    settings.TASKS = {"default": {"BACKEND": backend, "QUEUES": ["default"]}}
-    task_backends.__dict__.pop("settings", None)
-    task_backends._settings = None
-    task_backends._connections = Local(task_backends.thread_critical)
 
 
 def database_url() -> str:

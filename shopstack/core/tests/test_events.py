@@ -3,6 +3,7 @@ from django.db import transaction
 
 from shopstack.core import events
 from shopstack.core.models import OutboxEvent
+from shopstack.testing.tasks import use_tasks_backend
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -94,3 +95,60 @@ def test_an_event_after_a_rolled_back_savepoint_still_schedules_its_dispatch(rec
             inner_change_then_fail()
         events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id="kept", payload={})
     assert [e.aggregate_id for e in received] == ["kept"]
+
+
+# --- the database task queue: the dispatch task is written in the event's transaction ---
+
+
+@pytest.fixture
+def database_queue(settings, received):
+    use_tasks_backend(settings, "django_tasks_db.DatabaseBackend")
+    yield
+    use_tasks_backend(settings, "django.tasks.backends.immediate.ImmediateBackend")
+
+
+def _dispatch_tasks() -> int:
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path="shopstack.core.tasks.outbox_dispatch").count()
+
+
+def test_with_a_database_queue_the_dispatch_task_commits_with_the_events(database_queue):
+    with transaction.atomic():
+        for n in range(3):
+            events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id=n, payload={})
+        # Written already, in this transaction: it becomes visible with the events.
+        assert _dispatch_tasks() == 1
+    assert _dispatch_tasks() == 1
+    assert OutboxEvent.objects.count() == 3
+
+
+def test_with_a_database_queue_a_rolled_back_transaction_leaves_no_task(database_queue):
+    def change_then_fail():
+        with transaction.atomic():
+            events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id=1, payload={})
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        change_then_fail()
+    assert _dispatch_tasks() == 0
+    assert not OutboxEvent.objects.exists()
+
+
+def test_with_a_database_queue_an_event_after_a_rolled_back_savepoint_queues_its_own_task(database_queue):
+    def inner_change_then_fail():
+        with transaction.atomic():
+            events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id="lost", payload={})
+            raise RuntimeError
+
+    with transaction.atomic():
+        with pytest.raises(RuntimeError):
+            inner_change_then_fail()
+        events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id="kept", payload={})
+    assert _dispatch_tasks() == 1
+    assert list(OutboxEvent.objects.values_list("aggregate_id", flat=True)) == ["kept"]
+
+
+def test_outside_a_transaction_the_dispatch_task_is_queued_at_once(database_queue):
+    events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id=1, payload={})
+    assert _dispatch_tasks() == 1

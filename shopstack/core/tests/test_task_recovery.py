@@ -14,10 +14,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from asgiref.local import Local
 from django.db import connection
 from django.db.utils import OperationalError
-from django.tasks import TaskResultStatus, task_backends
+from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -32,17 +31,10 @@ from shopstack.core.task_recovery import (
 )
 from shopstack.core.tests import recovery_tasks
 from shopstack.core.tests.recovery_tasks import database_outage, record_a_run, take_a_while
+from shopstack.testing.tasks import use_tasks_backend
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def use_tasks_backend(settings, backend: str) -> None:
-    settings.TASKS = {"default": {"BACKEND": backend, "QUEUES": ["default"]}}
-    # Django keeps the backends it built: forget them so the new setting is read.
-    task_backends.__dict__.pop("settings", None)
-    task_backends._settings = None
-    task_backends._connections = Local(task_backends.thread_critical)
 
 
 @pytest.fixture
