@@ -6,7 +6,8 @@ Kept in a `ReferenceCache` (shopstack/core/reference.py): one small stamp row pe
 instead of the queries themselves. Saving or deleting a synonym or a merchandising rule (the
 admin's edits) renews the stamp, so every process searches with it from its next search on.
 Attribute values, category names and filterable attributes are catalog rows this app does not
-watch: they are renewed at most a minute old (`MAX_AGE`), as the cache they came from was.
+watch: they are renewed at most a minute old (`MAX_AGE`), as the cache they came from was
+(autocomplete's categories too, which it read from the database on every keystroke).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ class SearchReference:
     rules: dict[str, tuple[tuple[int, str], ...]]
     # Facet name -> heading: "category" and the filterable attributes.
     facet_titles: dict[str, str]
+    # Published categories in the catalog's order, for autocomplete: (slug, name, name in
+    # lower case, normalised name, its words).
+    categories: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = ()
 
     @property
     def facet_names(self) -> set[str]:
@@ -64,10 +68,15 @@ def _load() -> SearchReference:
         "category": "Category",
         **dict(Attribute.objects.filter(filterable=True).values_list("slug", "name")),
     }
+    categories = tuple(
+        (slug, name, name.lower(), normalize(name), tuple(words_of(normalize(name))))
+        for slug, name in Category.objects.filter(is_published=True).values_list("slug", "name")
+    )
     return SearchReference(
         knowledge=_knowledge(),
         rules={query: tuple(found) for query, found in rules.items()},
         facet_titles=titles,
+        categories=categories,
     )
 
 

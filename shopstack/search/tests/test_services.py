@@ -180,6 +180,15 @@ def test_suggest_products_categories_and_popular_queries(shop: dict) -> None:
     assert search_suggest(text='"*').products == []
 
 
+def test_popular_queries_match_the_prefix_literally(shop: dict) -> None:
+    for text in ("50% off mugs", "50 off mugs", "a_b candle", "axb candle", "a_b candle"):
+        SearchQuery.objects.create(query=text, normalized=text, result_count=1)
+    SearchQuery.objects.create(query="a_b cushion", normalized="a_b cushion", result_count=0)
+    assert search_suggest(text="50%").queries == ["50% off mugs"]
+    assert search_suggest(text="A_B").queries == ["a_b candle"]  # found something, most often
+    assert search_suggest(text="ax").queries == ["axb candle"]
+
+
 def test_reindex_command(shop: dict) -> None:
     SearchDocument.objects.all().delete()
     call_command("search_reindex", verbosity=0)

@@ -97,7 +97,8 @@ def test_result_links_carry_the_log_token_and_a_click_finds_its_search(client, s
     html = client.get("/search/", {"q": "heart holder"}).content.decode()
     entry = SearchQuery.objects.get()  # written when the response was closed
     links = [unescape(link) for link in re.findall(r'href="(/search/click/\?[^"]+)"', html)]
-    assert links and all(f"log={entry.token.hex}" in link for link in links)
+    assert links
+    assert all(f"log={entry.token.hex}" in link for link in links)
     assert client.get(links[1]).status_code == 302
     entry.refresh_from_db()
     assert entry.clicked_position == 2
