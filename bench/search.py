@@ -10,7 +10,7 @@ PostgreSQL `shopstack_bench_search_<size>` with Redis db 13 (scale-out tier).
 
 Engines: the embedded tier is measured with each engine of BENCH_SEARCH_ENGINES (comma
 separated, default `fts5,tantivy`), side by side on the same database: SQLite FTS5 and
-tantivy (its index in var/search/tantivy-<size>.sqlite3/). Both keep the same database
+tantivy (its index in var/search/tantivy-v<format>-<size>.sqlite3/). Both keep the same database
 tables, so each engine's rebuild leaves the other's index valid. The scale-out tier runs
 PostgreSQL full text.
 """
@@ -196,7 +196,10 @@ def prepare(tier: str, size: str, *, reindex: bool, engine: str | None = None) -
         _manage(tier, size, "migrate", "--no-input", "--skip-checks", "-v", "0")
     # The first engine's rebuild is "reindex" (the key runs before engines had names).
     key = "reindex" if engine in (None, "fts5", "postgres") else f"reindex-{engine}"
-    if reindex or key not in state:
+    # A tantivy index of this format may be missing beside a database indexed by an earlier
+    # one (the directory's name carries the format): it is built again.
+    missing = engine == "tantivy" and not _child(tier, size, "index-exists", engine=engine)["exists"]
+    if reindex or key not in state or missing:
         print(f"  [{tier} {size}] search_reindex ({engine or 'default engine'})")
         state[key] = _child(tier, size, "reindex", engine=engine)
         state_path.write_text(json.dumps(state, indent=2))
@@ -397,6 +400,10 @@ def _child_main(args: list[str]) -> dict[str, Any]:
         return {"documents": count, "seconds": round(seconds, 1), "docs_per_s": round(count / seconds, 1)}
     if mode == "measure":
         return _measure(int(args[1]))
+    if mode == "index-exists":
+        from shopstack.search.backends.tantivy_engine.store import default_directory
+
+        return {"exists": (default_directory() / "meta.json").exists()}
     raise SystemExit(f"unknown child mode {mode!r}")
 
 

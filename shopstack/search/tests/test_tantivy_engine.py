@@ -224,3 +224,24 @@ def test_very_broad_matches_count_facets_over_a_best_selling_sample(
     assert sampled.total == 8  # the total stays exact
     assert {(c.value, c.count) for c in sampled.facets["category"]} == {("garden", 4), ("candles", 4)}
     assert [hit.id for hit in sampled.hits] == [hit.id for hit in exact.hits]  # ranking is untouched
+
+
+def test_facet_values_are_counted_by_number_and_named_when_first_seen(
+    tantivy_shop: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = tantivy_shop["backend"]
+    index_sync(limit=None)
+    monkeypatch.setattr(counting, "_KEYS", {})  # a process that has counted nothing yet
+    first = backend.search(parse_query(""), filters=NONE)
+    assert {(c.value, c.label, c.count) for c in first.facets["category"]} == {
+        ("garden", "Garden", 6),
+        ("candles", "Candles", 2),
+    }
+    known = dict(counting._KEYS)
+    assert len(known) >= 2
+    # A category made after this process named the others is named on its first count.
+    make_product(name="Copper Watering Can", price="12.00", category=make_category(name="Watering"))
+    index_sync(limit=None)
+    second = backend.search(parse_query(""), filters=NONE)
+    assert ("watering", "Watering", 1) in {(c.value, c.label, c.count) for c in second.facets["category"]}
+    assert set(known) < set(counting._KEYS)

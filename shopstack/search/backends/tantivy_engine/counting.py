@@ -1,5 +1,12 @@
 """Facet counts from tantivy aggregations over fast fields.
 
+Facet values are counted by number (`facet_id`, a hash of "name/value/label"): a terms
+aggregation over integers costs about a fifth of one over the strings (`facet_label`), which
+each segment has to look up in its term dictionary. The numbers are turned back into facet
+values from a per-process table (`_KEYS`; the ids are content hashes, so it holds for any
+index); numbers it does not know yet (the process's first searches, a new category) are looked
+up once with a string aggregation over the documents just counted that carry them.
+
 Multi-select facets, as sql.py counts them: each facet is counted under every filter but
 its own (with colour=red chosen the colour facet still counts blue and green), and so are
 the price buckets (without the price range) and the in-stock count (without the in-stock
@@ -21,7 +28,7 @@ import tantivy
 
 from shopstack.search.backends.base import PRICE_BUCKETS, FacetCount, SearchFilters
 from shopstack.search.backends.tantivy_engine import queries
-from shopstack.search.backends.tantivy_engine.schema import SEP, pence
+from shopstack.search.backends.tantivy_engine.schema import SEP, facet_id, pence
 
 # More buckets than any catalog has facet values, so that every count is exact.
 MAX_FACET_VALUES = 65_000
@@ -41,7 +48,11 @@ def _price_ranges() -> list[dict[str, Any]]:
     return ranges
 
 
-FACETS_AGG = {"terms": {"field": "facet_label", "size": MAX_FACET_VALUES, "segment_size": MAX_FACET_VALUES}}
+FACETS_AGG = {"terms": {"field": "facet_id", "size": MAX_FACET_VALUES, "segment_size": MAX_FACET_VALUES}}
+LABELS_AGG = {"terms": {"field": "facet_label", "size": MAX_FACET_VALUES, "segment_size": MAX_FACET_VALUES}}
+# facet_id -> "name<SEP>value<SEP>label", for every facet value this process has counted.
+_KEYS: dict[int, str] = {}
+MAX_KEYS = 500_000  # forgotten (and looked up again) past this many: labels renamed many times
 PRICE_AGG = {"range": {"field": "price_pence", "ranges": _price_ranges()}}
 STOCK_AGG = {"terms": {"field": "in_stock", "size": 2}}
 
@@ -54,11 +65,13 @@ class Counter:
 
     def aggregate(self, query: tantivy.Query, wanted: dict[str, Any], matches: int) -> dict[str, Any]:
         """The aggregation's result over the `matches` products of `query`, every doc_count
-        scaled to the whole match set."""
+        scaled to the whole match set; facet ids named (see `_name_facets`)."""
         if not wanted:
             return {}
         if matches <= SAMPLE_ABOVE:
-            return self.searcher.aggregate(query, wanted)
+            result = self.searcher.aggregate(query, wanted)
+            _name_facets(self.searcher, query, result)
+            return result
         # The SAMPLE best sellers: every match whose best-selling key is at least the
         # SAMPLE-th's (keys are unique: units sold, then id).
         best = self.searcher.search(
@@ -69,12 +82,38 @@ class Counter:
             queries.SCHEMA, "key_sold", tantivy.FieldType.Integer, threshold, 2**63 - 1
         )
         scale = matches / SAMPLE
-        result = self.searcher.aggregate(queries.restricted(query, at_least), wanted)
+        sample = queries.restricted(query, at_least)
+        result = self.searcher.aggregate(sample, wanted)
+        _name_facets(self.searcher, sample, result)
         for part in result.values():
             for bucket in part.get("buckets", []):
                 count = int(bucket["doc_count"])
                 bucket["doc_count"] = max(1, round(count * scale)) if count else 0
         return result
+
+
+def _name_facets(searcher: tantivy.Searcher, counted: tantivy.Query, result: dict[str, Any]) -> None:
+    """Put each facet bucket's "name<SEP>value<SEP>label" in place of its number; numbers not
+    in `_KEYS` are looked up among the documents of `counted` that carry them."""
+    buckets = result.get("facets", {}).get("buckets", [])
+    missing = [int(bucket["key"]) for bucket in buckets if int(bucket["key"]) not in _KEYS]
+    if missing:
+        carrying = queries.restricted(
+            counted, tantivy.Query.term_set_query(queries.SCHEMA, "facet_id", missing)
+        )
+        labels = searcher.aggregate(carrying, {"labels": LABELS_AGG})
+        if len(_KEYS) > MAX_KEYS:
+            _KEYS.clear()
+        for bucket in labels["labels"]["buckets"]:
+            key = str(bucket["key"])
+            _KEYS[facet_id(key)] = key
+    named = []
+    for bucket in buckets:
+        key = _KEYS.get(int(bucket["key"]))
+        if key is not None:  # always, but for a hash clash between two labels
+            named.append({**bucket, "key": key})
+    if "facets" in result:
+        result["facets"]["buckets"] = named
 
 
 def _facet_buckets(result: dict[str, Any]) -> list[tuple[str, str, str, int]]:

@@ -8,6 +8,7 @@ Sorting, filtering and counting read fast fields (tantivy's column store).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import datetime
 from decimal import Decimal
@@ -62,6 +63,9 @@ def build_schema() -> tantivy.Schema:
     # "colour<SEP>red" to filter by; "colour<SEP>red<SEP>Red" to count (the label rides along).
     builder.add_text_field("facet", tokenizer_name="raw", index_option="basic")
     builder.add_text_field("facet_label", tokenizer_name="raw", index_option="basic", fast=True)
+    # The same facet values as numbers (facet_id of "name<SEP>value<SEP>label"), which is what
+    # is counted: a terms aggregation over integers costs a fifth of one over strings.
+    builder.add_integer_field("facet_id", indexed=True, fast=True)
     builder.add_integer_field("price_pence", indexed=True, fast=True)
     builder.add_boolean_field("in_stock", indexed=True, fast=True)
     builder.add_integer_field("units_sold", fast=True)
@@ -74,6 +78,17 @@ def build_schema() -> tantivy.Schema:
     builder.add_float_field("rank_weight", fast=True)
     builder.add_float_field("suggest_weight", fast=True)
     return builder.build()
+
+
+def facet_key(name: str, value: str, label: str) -> str:
+    return f"{name}{SEP}{value}{SEP}{label}"
+
+
+def facet_id(key: str) -> int:
+    """A facet key's number: 52 bits of its BLAKE2b hash (exact through the aggregation's
+    JSON, whose numbers are doubles; a clash between two of a catalog's few thousand facet
+    values has odds of about one in a billion)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest()) >> 12
 
 
 def pence(amount: Decimal) -> int:
@@ -102,6 +117,7 @@ def to_tantivy(document: ProductDocument) -> tantivy.Document:
     popularity = math.log1p(max(document.units_sold, 0))
     price_pence = pence(document.price)
     facets = list(dict.fromkeys((name[:64], value[:64], label) for name, value, label in document.facets))
+    labels = [facet_key(name, value, label) for name, value, label in facets]
     return tantivy.Document.from_dict(
         {
             "id": document.id,
@@ -113,7 +129,8 @@ def to_tantivy(document: ProductDocument) -> tantivy.Document:
             "shown_title": document.title[:200],
             "shown_slug": document.slug,
             "facet": [f"{name}{SEP}{value}" for name, value, _label in facets],
-            "facet_label": [f"{name}{SEP}{value}{SEP}{label}" for name, value, label in facets],
+            "facet_label": labels,
+            "facet_id": [facet_id(key) for key in labels],
             "price_pence": price_pence,
             "in_stock": bool(document.in_stock),
             "units_sold": max(document.units_sold, 0),

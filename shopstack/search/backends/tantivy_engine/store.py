@@ -1,7 +1,9 @@
 """Where the tantivy index lives, and how many processes share it.
 
-One directory per database (var/search/tantivy-<database name>), so tiers, test runs and
-benchmarks never read each other's index. Any number of processes read it; tantivy allows
+One directory per database and index format (var/search/tantivy-v2-<database name>), so tiers,
+test runs and benchmarks never read each other's index, and an index of an earlier format is
+never opened with this schema (a new format starts empty, as a lost index does, and is filled
+again; see docs/search.md). Any number of processes read it; tantivy allows
 one writer at a time (a lock file in the directory), so a write waits for the lock,
 retrying, and holds it only while it writes and commits. Readers reload on their own:
 tantivy watches the index's meta.json and swaps in the new searcher after a commit (within
@@ -37,12 +39,16 @@ class IndexLockTimeout(RuntimeError):
     pass
 
 
+# Part of the directory's name; moves whenever the schema changes (2: facet_id).
+INDEX_FORMAT = 2
+
+
 def default_directory() -> Path:
-    """var/search/tantivy-<database name>: the test database, a benchmark's and the shop's
-    each get their own."""
+    """var/search/tantivy-v<format>-<database name>: the test database, a benchmark's and the
+    shop's each get their own, and so does each index format."""
     name = Path(str(connection.settings_dict["NAME"])).name
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "default"
-    return Path(settings.VAR_DIR) / "search" / f"tantivy-{safe}"
+    return Path(settings.VAR_DIR) / "search" / f"tantivy-v{INDEX_FORMAT}-{safe}"
 
 
 class IndexStore:
