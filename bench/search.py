@@ -401,9 +401,18 @@ def _child_main(args: list[str]) -> dict[str, Any]:
     if mode == "measure":
         return _measure(int(args[1]))
     if mode == "index-exists":
+        # Read without IndexStore, which would make an empty index (and forget the documents).
+        import tantivy
+
         from shopstack.search.backends.tantivy_engine.store import default_directory
 
-        return {"exists": (default_directory() / "meta.json").exists()}
+        path = default_directory()
+        exists = (
+            path.is_dir()
+            and tantivy.Index.exists(str(path))
+            and tantivy.Index.open(str(path)).searcher().num_docs > 0
+        )
+        return {"exists": exists}
     raise SystemExit(f"unknown child mode {mode!r}")
 
 

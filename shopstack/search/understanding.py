@@ -73,11 +73,22 @@ def corrections_for(
     return corrections
 
 
-def _shop_words(knowledge: QueryKnowledge) -> set[str]:
+_shop_words_of: tuple[QueryKnowledge, frozenset[str]] | None = None
+
+
+def _shop_words(knowledge: QueryKnowledge) -> frozenset[str]:
+    """Every word of the shop's synonyms, attribute values and category names; worked out once
+    per copy of the knowledge (reference.py keeps one per process until something changes)."""
+    global _shop_words_of
+    held = _shop_words_of
+    if held is not None and held[0] is knowledge:
+        return held[1]
     phrases = [*knowledge.synonyms, *knowledge.attribute_values, *knowledge.categories]
     for others in knowledge.synonyms.values():
         phrases.extend(others)
-    return {word for phrase in phrases for word in phrase.split()}
+    words = frozenset(word for phrase in phrases for word in phrase.split())
+    _shop_words_of = (knowledge, words)
+    return words
 
 
 def compounds_for(query: ParsedQuery, vocabulary: Vocabulary) -> tuple[ParsedQuery, ParsedQuery | None]:

@@ -154,16 +154,21 @@ class TantivyBackend(SqlIndexBackend):
             if boosted:
                 only = queries.ids_query(boosted)
                 segment = queries.restricted(text, *conditions, only, excluding=_ids_or_none(excluded))
-                ordered.extend(self._ranked(searcher, segment, query, wanted - len(ordered)))
+                ordered.extend(self._ranked(searcher, segment, query, wanted - len(ordered))[0])
                 excluded.extend(boosted)
+        total: int | None = None
         if len(ordered) < wanted:
             rest = queries.restricted(text, *conditions, excluding=_ids_or_none(excluded))
+            # With nothing placed, `rest` is every match: its search counts them too, in the
+            # same pass (a second pass over a broad match set costs as much again).
+            counted = not excluded
             if sort in ORDER_BY:
-                ordered.extend(
-                    (address, 0.0) for address in self._sorted(searcher, rest, sort, wanted - len(ordered))
-                )
+                found, count = self._sorted(searcher, rest, sort, wanted - len(ordered), counted)
+                ordered.extend((address, 0.0) for address in found)
             else:
-                ordered.extend(self._ranked(searcher, rest, query, wanted - len(ordered)))
+                ranked, count = self._ranked(searcher, rest, query, wanted - len(ordered), counted)
+                ordered.extend(ranked)
+            total = count if counted else None
 
         hits = []
         for address, score in ordered[offset:wanted]:
@@ -172,8 +177,9 @@ class TantivyBackend(SqlIndexBackend):
             hits.append(
                 Hit(id=int(stored.get_first("id") or 0), score=score, highlights=highlights(title, query))
             )
-        base = queries.restricted(match, *conditions)
-        total = searcher.search(base, 1, count=True).count  # type: ignore[attr-defined]  # not in the stub
+        if total is None:
+            base = queries.restricted(match, *conditions)
+            total = searcher.search(base, 1, count=True).count  # type: ignore[attr-defined]  # not in the stub
         # Counted when read: most results a search ranks are never shown (see base.Deferred).
         counting = FacetCounting(searcher, match, filters, total)
         return SearchResult(
@@ -192,44 +198,55 @@ class TantivyBackend(SqlIndexBackend):
         return [by_id[pk] for pk in pinned if pk in by_id]
 
     def _sorted(
-        self, searcher: tantivy.Searcher, segment: tantivy.Query, sort: str, limit: int
-    ) -> list[tantivy.DocAddress]:
+        self, searcher: tantivy.Searcher, segment: tantivy.Query, sort: str, limit: int, count: bool = False
+    ) -> tuple[list[tantivy.DocAddress], int]:
+        """The first `limit` of the segment in `sort` order, and (with `count`) how many it holds."""
         field, order = ORDER_BY[sort]
-        found = searcher.search(segment, limit, count=False, order_by_field=field, order=order)
-        return [address for _key, address in found.hits]
+        found = searcher.search(segment, limit, count=count, order_by_field=field, order=order)
+        return [address for _key, address in found.hits], (found.count or 0) if count else 0  # type: ignore[attr-defined]
 
     def _ranked(
-        self, searcher: tantivy.Searcher, segment: tantivy.Query, query: ParsedQuery, limit: int
-    ) -> list[tuple[tantivy.DocAddress, float]]:
+        self,
+        searcher: tantivy.Searcher,
+        segment: tantivy.Query,
+        query: ParsedQuery,
+        limit: int,
+        count: bool = False,
+    ) -> tuple[list[tuple[tantivy.DocAddress, float]], int]:
         """The best `limit` of the segment by relevance: BM25 times the popularity factor
         (tantivy's weight_by_field), times CATEGORY_BOOST for products in a category the query
         names. Those are ranked apart and merged, so the boost needs no rescoring of every
-        match: the top `limit` of each side holds the top `limit` of both."""
+        match: the top `limit` of each side holds the top `limit` of both. With `count`, also
+        how many the segment holds (the two sides part it)."""
         if limit <= 0:
-            return []
+            return [], 0
         if not query.categories:
-            return [(address, -key[0]) for key, address in self._top(searcher, segment, limit, 1.0)]
+            top, matches = self._top(searcher, segment, limit, 1.0, count)
+            return [(address, -key[0]) for key, address in top], matches
         in_category = queries.facet_query("category", query.categories)
         named = queries.restricted(segment, in_category)
         others = queries.restricted(segment, excluding=in_category)
-        merged = self._top(searcher, named, limit, CATEGORY_BOOST) + self._top(searcher, others, limit, 1.0)
+        named_top, named_matches = self._top(searcher, named, limit, CATEGORY_BOOST, count)
+        others_top, others_matches = self._top(searcher, others, limit, 1.0, count)
+        merged = named_top + others_top
         merged.sort(key=lambda ranked: ranked[0])
-        return [(address, -key[0]) for key, address in merged[:limit]]
+        return [(address, -key[0]) for key, address in merged[:limit]], named_matches + others_matches
 
     def _top(
-        self, searcher: tantivy.Searcher, segment: tantivy.Query, limit: int, factor: float
-    ) -> list[tuple[tuple[float, int, int], tantivy.DocAddress]]:
-        found = searcher.search(segment, limit, count=False, weight_by_field="rank_weight")
+        self, searcher: tantivy.Searcher, segment: tantivy.Query, limit: int, factor: float, count: bool
+    ) -> tuple[list[tuple[tuple[float, int, int], tantivy.DocAddress]], int]:
+        found = searcher.search(segment, limit, count=count, weight_by_field="rank_weight")
+        matches = (found.count or 0) if count else 0  # type: ignore[attr-defined]  # not in the stub
         addresses = [address for _score, address in found.hits]
         if not addresses:
-            return []
+            return [], matches
         sold = searcher.fast_field_values("units_sold", addresses)
         ids = searcher.fast_field_values("id", addresses)
         # Best score first, then best seller, then lowest id (sql.py's relevance order).
         return [
             ((-score * factor, -int(units or 0), int(pk or 0)), address)
             for (score, address), units, pk in zip(found.hits, sold, ids, strict=True)
-        ]
+        ], matches
 
     # Autocomplete and vocabulary ---------------------------------------------------------
 

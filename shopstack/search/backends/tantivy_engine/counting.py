@@ -50,8 +50,8 @@ def _price_ranges() -> list[dict[str, Any]]:
 
 FACETS_AGG = {"terms": {"field": "facet_id", "size": MAX_FACET_VALUES, "segment_size": MAX_FACET_VALUES}}
 LABELS_AGG = {"terms": {"field": "facet_label", "size": MAX_FACET_VALUES, "segment_size": MAX_FACET_VALUES}}
-# facet_id -> "name<SEP>value<SEP>label", for every facet value this process has counted.
-_KEYS: dict[int, str] = {}
+# facet_id -> (name, value, label), for every facet value this process has counted.
+_KEYS: dict[int, tuple[str, str, str]] = {}
 MAX_KEYS = 500_000  # forgotten (and looked up again) past this many: labels renamed many times
 PRICE_AGG = {"range": {"field": "price_pence", "ranges": _price_ranges()}}
 STOCK_AGG = {"terms": {"field": "in_stock", "size": 2}}
@@ -93,10 +93,12 @@ class Counter:
 
 
 def _name_facets(searcher: tantivy.Searcher, counted: tantivy.Query, result: dict[str, Any]) -> None:
-    """Put each facet bucket's "name<SEP>value<SEP>label" in place of its number; numbers not
-    in `_KEYS` are looked up among the documents of `counted` that carry them."""
-    buckets = result.get("facets", {}).get("buckets", [])
-    missing = [int(bucket["key"]) for bucket in buckets if int(bucket["key"]) not in _KEYS]
+    """Put each facet bucket's (name, value, label) in place of its number; numbers not in
+    `_KEYS` are looked up among the documents of `counted` that carry them."""
+    if "facets" not in result:
+        return
+    buckets = result["facets"].get("buckets", [])
+    missing = [bucket["key"] for bucket in buckets if bucket["key"] not in _KEYS]
     if missing:
         carrying = queries.restricted(
             counted, tantivy.Query.term_set_query(queries.SCHEMA, "facet_id", missing)
@@ -106,22 +108,20 @@ def _name_facets(searcher: tantivy.Searcher, counted: tantivy.Query, result: dic
             _KEYS.clear()
         for bucket in labels["labels"]["buckets"]:
             key = str(bucket["key"])
-            _KEYS[facet_id(key)] = key
-    named = []
-    for bucket in buckets:
-        key = _KEYS.get(int(bucket["key"]))
-        if key is not None:  # always, but for a hash clash between two labels
-            named.append({**bucket, "key": key})
-    if "facets" in result:
-        result["facets"]["buckets"] = named
+            name, value, label = key.split(SEP, 2)
+            _KEYS[facet_id(key)] = (name, value, label)
+    # A number missing still would be a hash clash between two labels: left out.
+    result["facets"]["buckets"] = [
+        {"key": _KEYS[bucket["key"]], "doc_count": bucket["doc_count"]}
+        for bucket in buckets
+        if bucket["key"] in _KEYS
+    ]
 
 
 def _facet_buckets(result: dict[str, Any]) -> list[tuple[str, str, str, int]]:
-    found = []
-    for bucket in result.get("facets", {}).get("buckets", []):
-        name, value, label = str(bucket["key"]).split(SEP, 2)
-        found.append((name, value, label, int(bucket["doc_count"])))
-    return found
+    return [
+        (*bucket["key"], int(bucket["doc_count"])) for bucket in result.get("facets", {}).get("buckets", [])
+    ]
 
 
 def _price_counts(result: dict[str, Any]) -> list[FacetCount]:
