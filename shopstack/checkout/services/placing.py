@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -32,6 +31,7 @@ from shopstack.checkout.services.checkout import (
     _refuse_problems,
     _weight,
 )
+from shopstack.core.durability import losable_on_crash
 from shopstack.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from shopstack.inventory.services import OutOfStock
 from shopstack.orders.drafts import DraftAddress, DraftLine, OrderDraft
@@ -285,11 +285,14 @@ def checkout_placement(
     used for a different order is refused by orders (Conflict "idempotency_key_reused")."""
     key = _clean_key(idempotency_key)
     token = _clean_payment_token(payment_token)
-    claimed = (
-        Checkout.objects.filter(pk=checkout.pk, status=Checkout.Status.OPEN)
-        .filter(Q(place_key="") | Q(place_key=key))
-        .update(place_key=key, updated_at=timezone.now())
-    )
+    # Losing the claim in a database crash is harmless (a retry claims again), so it
+    # does not wait for the disk; the order's own commit does.
+    with losable_on_crash():
+        claimed = (
+            Checkout.objects.filter(pk=checkout.pk, status=Checkout.Status.OPEN)
+            .filter(Q(place_key="") | Q(place_key=key))
+            .update(place_key=key, updated_at=timezone.now())
+        )
     if not claimed:
         current = Checkout.objects.filter(pk=checkout.pk).first()
         if current is not None and current.status == Checkout.Status.PLACED and current.place_key == key:
@@ -321,8 +324,23 @@ def checkout_placement(
         # No renewal of the reservation first: the allocation converts what the checkout
         # holds and takes anything it no longer holds (a lapsed reservation, a cart grown
         # since) from free stock under the same locks, or refuses with OutOfStock.
+        created: list[Order] = []
+
+        def mark_placed(order: Order) -> None:
+            # In the order's own transaction: the order, the placed checkout and the
+            # converted cart are committed together (one commit) or not at all.
+            now = timezone.now()
+            if not Checkout.objects.filter(pk=checkout.pk, status=Checkout.Status.OPEN).update(
+                status=Checkout.Status.PLACED, order_number=order.number, payment_token=token, updated_at=now
+            ):
+                raise Conflict(CLOSED, code="checkout_closed")
+            Cart.objects.filter(pk=checkout.cart_id, status=Cart.Status.OPEN).update(
+                status=Cart.Status.CONVERTED, updated_at=now
+            )
+            created.append(order)
+
         try:
-            order = order_place(draft=draft, idempotency_key=key)
+            order = order_place(draft=draft, idempotency_key=key, then=mark_placed)
         except OutOfStock as error:
             raise _out_of_stock(error, lines) from None
     except DomainError:
@@ -332,16 +350,6 @@ def checkout_placement(
         )
         checkout.place_key = ""
         raise
-    with transaction.atomic():
-        created = Checkout.objects.filter(pk=checkout.pk, status=Checkout.Status.OPEN).update(
-            status=Checkout.Status.PLACED,
-            order_number=order.number,
-            payment_token=token,
-            updated_at=timezone.now(),
-        )
-        Cart.objects.filter(pk=checkout.cart_id, status=Cart.Status.OPEN).update(
-            status=Cart.Status.CONVERTED, updated_at=timezone.now()
-        )
     checkout.status, checkout.order_number, checkout.payment_token = (
         Checkout.Status.PLACED,
         order.number,

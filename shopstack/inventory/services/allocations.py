@@ -29,10 +29,12 @@ from shopstack.inventory.services.stock import (
     _Delta,
     _end_reservations,
     _free_units,
+    _lock_held,
     _lock_stocks,
     _pairs,
     _plan_take,
     _quantity_problem,
+    _refuse_unknown_variants,
     _sweep_lapsed,
 )
 
@@ -50,7 +52,9 @@ def _clean_allocation_lines(lines: object) -> list[tuple[str, int, int]]:
             seen.add(line_ref)
     if problems:
         raise ValidationFailed("Some lines are not valid.", fields=problems)
-    _clean_variant_quantities([(variant_id, quantity) for _, variant_id, quantity in triples])
+    _clean_variant_quantities(
+        [(variant_id, quantity) for _, variant_id, quantity in triples], check_known=False
+    )
     return [(line_ref, variant_id, quantity) for line_ref, variant_id, quantity in triples]
 
 
@@ -68,18 +72,14 @@ def stock_allocate(*, ref: str, order_ref: str, lines: Sequence[tuple[str, int, 
     wanted = _clean_allocation_lines(lines)
     now = timezone.now()
     with transaction.atomic():
-        held_ids = Reservation.objects.filter(ref=ref, status=Reservation.Status.ACTIVE).values_list(
-            "variant_id", flat=True
-        )
-        stocks = _lock_stocks({variant_id for _, variant_id, _ in wanted} | set(held_ids))
+        stocks, held = _lock_held(ref, {variant_id for _, variant_id, _ in wanted})
+        _refuse_unknown_variants((variant_id for _, variant_id, _ in wanted), stocks)
         # Checked under the locks: a racing call for the same order has committed by now.
         existing = list(
             Allocation.objects.filter(order_ref=order_ref).order_by("line_ref", "warehouse_id", "pk")
         )
         if existing:
             return _same_allocation(existing, wanted)
-        held = list(Reservation.objects.filter(ref=ref, status=Reservation.Status.ACTIVE).order_by("pk"))
-        _lock_stocks({r.variant_id for r in held}, into=stocks)
         taken: dict[tuple[str, StockKey], int] = defaultdict(int)
         used: dict[int, int] = defaultdict(int)
         remaining_need: dict[str, int] = {}
@@ -103,7 +103,7 @@ def stock_allocate(*, ref: str, order_ref: str, lines: Sequence[tuple[str, int, 
         # stock: no need to look for lapsed reservations or warehouses then.
         if any(remaining_need.values()):
             _sweep_lapsed(stocks, now=now)
-            active_warehouses = _active_warehouses()
+            active_warehouses = _active_warehouses(stocks)
         for line_ref, variant_id, _ in wanted:
             if not remaining_need[line_ref]:
                 continue

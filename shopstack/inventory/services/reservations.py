@@ -25,9 +25,11 @@ from shopstack.inventory.services.stock import (
     _Delta,
     _end_reservations,
     _free_units,
+    _lock_held,
     _lock_stocks,
     _pairs,
     _plan_take,
+    _refuse_unknown_variants,
     _sweep_lapsed,
 )
 
@@ -44,7 +46,7 @@ def stock_reserve(
     over active warehouses in id order. Bad input raises ValidationFailed.
     """
     ref = _clean_ref(ref, field="ref")
-    wanted = _clean_variant_quantities(_pairs(_check_line_count(lines), 2))
+    wanted = _clean_variant_quantities(_pairs(_check_line_count(lines), 2), check_known=False)
     if (
         isinstance(ttl_seconds, bool)
         or not isinstance(ttl_seconds, int)
@@ -57,12 +59,8 @@ def stock_reserve(
     now = timezone.now()
     expires_at = now + timedelta(seconds=ttl_seconds)
     with transaction.atomic():
-        held_ids = Reservation.objects.filter(ref=ref, status=Reservation.Status.ACTIVE).values_list(
-            "variant_id", flat=True
-        )
-        stocks = _lock_stocks(set(wanted) | set(held_ids))
-        held = list(Reservation.objects.filter(ref=ref, status=Reservation.Status.ACTIVE).order_by("pk"))
-        _lock_stocks({r.variant_id for r in held}, into=stocks)  # held changed while we waited
+        stocks, held = _lock_held(ref, wanted)
+        _refuse_unknown_variants(wanted, stocks)
         held_totals: dict[int, int] = defaultdict(int)
         for reservation in held:
             held_totals[reservation.variant_id] += reservation.quantity
@@ -75,7 +73,7 @@ def stock_reserve(
             return held
         released = _end_reservations(stocks, held, status=Reservation.Status.RELEASED, now=now)
         _sweep_lapsed(stocks, now=now)
-        active_warehouses = _active_warehouses()
+        active_warehouses = _active_warehouses(stocks)
         plans: dict[int, list[tuple[StockKey, int]]] = {}
         short: dict[int, int] = {}
         for variant_id in sorted(wanted):
@@ -115,7 +113,8 @@ def stock_reserve(
             },
             variant_ids=set(wanted) | {r.variant_id for r in released},
         )
-    return list(Reservation.objects.filter(pk__in=[r.pk for r in created]).order_by("pk"))
+    # Created in primary key order, with their ids: what a fresh read would give.
+    return created
 
 
 def stock_release(*, ref: str) -> int:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
@@ -70,8 +70,12 @@ def _is_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def _clean_variant_quantities(pairs: Sequence[tuple[object, object]]) -> dict[int, int]:
-    """Validate (variant_id, quantity) pairs; repeats of a variant are added together."""
+def _clean_variant_quantities(
+    pairs: Sequence[tuple[object, object]], *, check_known: bool = True
+) -> dict[int, int]:
+    """Validate (variant_id, quantity) pairs; repeats of a variant are added together.
+    `check_known=False` leaves the existence of the variants to `_refuse_unknown_variants`
+    once their stock rows are locked."""
     problems: dict[str, list[str]] = {}
     wanted: dict[int, int] = {}
     for variant_id, quantity in pairs:
@@ -86,13 +90,25 @@ def _clean_variant_quantities(pairs: Sequence[tuple[object, object]]) -> dict[in
         wanted[variant_id] = wanted.get(variant_id, 0) + quantity
         if wanted[variant_id] > MAX_LINE_QUANTITY:
             problems.setdefault(key, []).append(f"At most {MAX_LINE_QUANTITY} at a time.")
-    known = set(ProductVariant.objects.filter(pk__in=list(wanted)).values_list("pk", flat=True))
-    for variant_id in wanted:
-        if variant_id not in known:
-            problems[f"variant:{variant_id}"] = ["No such product variant."]
+    if check_known and wanted:
+        problems.update(_unknown_variant_problems(wanted))
     if problems:
         raise ValidationFailed("Some lines are not valid.", fields=problems)
     return wanted
+
+
+def _unknown_variant_problems(variant_ids: Iterable[int]) -> dict[str, list[str]]:
+    ids = sorted(set(variant_ids))
+    known = set(ProductVariant.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    return {f"variant:{v}": ["No such product variant."] for v in ids if v not in known}
+
+
+def _refuse_unknown_variants(variant_ids: Iterable[int], stocks: dict[StockKey, Stock]) -> None:
+    """A variant with a stock row exists (the row's foreign key says so): only variants
+    without any locked row are looked up, which in the usual case is none, no query."""
+    unstocked = set(variant_ids) - {key[0] for key in stocks}
+    if unstocked and (problems := _unknown_variant_problems(unstocked)):
+        raise ValidationFailed("Some lines are not valid.", fields=problems)
 
 
 def _check_line_count(lines: object) -> list[Any]:
@@ -123,9 +139,42 @@ def _lock_stocks(
     stocks = into if into is not None else {}
     missing = sorted(set(variant_ids) - {key[0] for key in stocks})
     if missing:
-        for stock in Stock.objects.select_for_update().filter(variant_id__in=missing).order_by("pk"):
+        # Each row comes with its warehouse's state (see `_active_warehouses`), read in
+        # the same query; only the stock rows are locked.
+        rows = (
+            Stock.objects.select_for_update(of=("self",))
+            .filter(variant_id__in=missing)
+            .annotate(warehouse_active=F("warehouse__is_active"))
+            .order_by("pk")
+        )
+        for stock in rows:
             stocks[(stock.variant_id, stock.warehouse_id)] = stock
     return stocks
+
+
+def _held(ref: str) -> list[Reservation]:
+    return list(Reservation.objects.filter(ref=ref, status=Reservation.Status.ACTIVE).order_by("pk"))
+
+
+def _lock_held(ref: str, variant_ids: Iterable[int]) -> tuple[dict[StockKey, Stock], list[Reservation]]:
+    """Lock the stock rows of `variant_ids` and of what `ref` holds; return them with the
+    active reservations of `ref` as they are under those locks.
+
+    Where another transaction may change the reservations between the first read and the
+    locks (PostgreSQL), they are read again under the locks, and any variant new to them
+    locked as well. SQLite's IMMEDIATE transactions hold the database's write lock from
+    BEGIN, so there the first read is already the final one."""
+    held = _held(ref)
+    stocks = _lock_stocks(set(variant_ids) | {r.variant_id for r in held})
+    if not _writes_serialized():
+        held = _held(ref)
+        _lock_stocks({r.variant_id for r in held}, into=stocks)
+    return stocks, held
+
+
+def _writes_serialized() -> bool:
+    options = connection.settings_dict.get("OPTIONS", {})
+    return connection.vendor == "sqlite" and options.get("transaction_mode") == "IMMEDIATE"
 
 
 @dataclass
@@ -251,8 +300,10 @@ def _free_units_now(variant_id: int) -> int:
     return max(int(free or 0), 0)
 
 
-def _active_warehouses() -> set[int]:
-    return set(Warehouse.objects.filter(is_active=True).values_list("pk", flat=True))
+def _active_warehouses(stocks: dict[StockKey, Stock]) -> set[int]:
+    """The active warehouses among the locked rows' (the only ones a plan can take from),
+    as `_lock_stocks` read them."""
+    return {key[1] for key, stock in stocks.items() if stock.warehouse_active}
 
 
 def _announce(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
@@ -117,7 +118,9 @@ def _create(draft: OrderDraft) -> tuple[Order, list[OrderLine]]:
     return order, lines
 
 
-def order_place(*, draft: OrderDraft, idempotency_key: str) -> Order:
+def order_place(
+    *, draft: OrderDraft, idempotency_key: str, then: Callable[[Order], None] | None = None
+) -> Order:
     """Turn a checkout's draft into an order, once per idempotency key.
 
     In one transaction: the order with its lines, addresses and shipping charge (amounts
@@ -130,6 +133,10 @@ def order_place(*, draft: OrderDraft, idempotency_key: str) -> Order:
     with a different draft raises Conflict (code idempotency_key_reused). OutOfStock
     (Conflict, code out_of_stock) and a voucher lost to a racing order (Conflict, code
     voucher_used_up / voucher_customer_limit) propagate, and then nothing is created.
+
+    `then(order)`, if given, runs last in the same transaction (the caller's own record of
+    the placement, e.g. the checkout marked placed); if it raises, nothing is created.
+    It does not run for a repeat.
     """
     _check_draft(draft)
     placed: list[Order] = []
@@ -176,6 +183,8 @@ def order_place(*, draft: OrderDraft, idempotency_key: str) -> Order:
             event="OrderPlaced",
             payload={"customer_id": order.customer_id, **summary},
         )
+        if then is not None:
+            then(order)
         placed.append(order)
         return {"order_id": order.pk, "number": order.number}
 
