@@ -23,10 +23,14 @@ def test_the_block_commits_without_waiting_for_the_disk_and_only_the_block():
 
 
 def test_an_error_rolls_the_block_back():
-    with pytest.raises(RuntimeError), losable_on_crash():
-        ReferenceStamp.objects.create(name="durability-probe", token="b")
-        assert connection.in_atomic_block
-        raise RuntimeError
+    def write_then_fail() -> None:
+        with losable_on_crash():
+            ReferenceStamp.objects.create(name="durability-probe", token="b")
+            assert connection.in_atomic_block
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
     assert not ReferenceStamp.objects.filter(name="durability-probe").exists()
 
 
