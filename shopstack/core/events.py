@@ -53,6 +53,20 @@ def event_record(
     return event
 
 
+def events_record(events: list[tuple[str, str, object, dict[str, Any]]]) -> list[OutboxEvent]:
+    """Several events, as (name, aggregate_type, aggregate_id, payload), written in one
+    statement in the caller's transaction, in this order."""
+    rows = OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(name=name, aggregate_type=kind, aggregate_id=str(aggregate_id), payload=payload)
+            for name, kind, aggregate_id, payload in events
+        ]
+    )
+    if rows:
+        _dispatch_once()
+    return rows
+
+
 def _dispatch_queued() -> None:
     """Marks a transaction that already holds its dispatch task (see `_dispatch_once`)."""
 

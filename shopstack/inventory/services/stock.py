@@ -16,7 +16,7 @@ from django.utils import timezone
 from shopstack.catalog.models import Product, ProductVariant
 from shopstack.catalog.services import products_refresh, products_refresh_stock
 from shopstack.core.errors import Conflict, ValidationFailed
-from shopstack.core.events import event_record
+from shopstack.core.events import events_record
 from shopstack.inventory.models import Reservation, Stock, Warehouse
 
 MAX_LINE_QUANTITY = 10_000
@@ -326,12 +326,11 @@ def _announce(
     second one read the first one's result; the order keeps two of them from waiting on
     each other in a circle."""
     ids = sorted(set(variant_ids))
-    event_record(name=name, aggregate_type=aggregate_type, aggregate_id=aggregate_id, payload=payload)
-    event_record(
-        name="StockChanged",
-        aggregate_type=aggregate_type,
-        aggregate_id=aggregate_id,
-        payload={"variant_ids": ids, "reason": name},
+    events_record(
+        [
+            (name, aggregate_type, aggregate_id, payload),
+            ("StockChanged", aggregate_type, aggregate_id, {"variant_ids": ids, "reason": name}),
+        ]
     )
     of_variants = ProductVariant.objects.filter(pk__in=ids).values("product_id")
     product_ids = list(

@@ -13,7 +13,7 @@ from shopstack.core.errors import ValidationFailed
 from shopstack.core.idempotency import idempotent_call
 from shopstack.core.money import quantize
 from shopstack.inventory.services import stock_allocate
-from shopstack.orders.drafts import DraftAddress, OrderDraft
+from shopstack.orders.drafts import OrderDraft
 from shopstack.orders.models import Order, OrderAddress, OrderCharge, OrderLine
 from shopstack.orders.services.common import order_log, order_number_new
 from shopstack.payments.services import payment_create
@@ -51,10 +51,6 @@ def _check_draft(draft: OrderDraft) -> None:
         raise ValidationFailed("The order cannot be placed.", fields=problems)
 
 
-def _address(order: Order, kind: str, address: DraftAddress) -> OrderAddress:
-    return OrderAddress.objects.create(order=order, kind=kind, **asdict(address))
-
-
 def _create(draft: OrderDraft) -> tuple[Order, list[OrderLine]]:
     now = timezone.now()
     currency = draft.currency.upper()
@@ -87,8 +83,12 @@ def _create(draft: OrderDraft) -> tuple[Order, list[OrderLine]]:
         next_step="authorize",
         progress_at=now,
     )
-    _address(order, OrderAddress.Kind.SHIPPING, draft.shipping_address)
-    _address(order, OrderAddress.Kind.BILLING, draft.billing_address)
+    OrderAddress.objects.bulk_create(
+        [
+            OrderAddress(order=order, kind=OrderAddress.Kind.SHIPPING, **asdict(draft.shipping_address)),
+            OrderAddress(order=order, kind=OrderAddress.Kind.BILLING, **asdict(draft.billing_address)),
+        ]
+    )
     lines = OrderLine.objects.bulk_create(
         [
             OrderLine(
