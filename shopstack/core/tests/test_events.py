@@ -84,7 +84,9 @@ def test_one_transaction_schedules_one_dispatch_for_all_its_events(received, mon
     assert sorted(e.aggregate_id for e in received) == ["0", "1", "2"]
 
 
-def test_an_event_after_a_rolled_back_savepoint_still_schedules_its_dispatch(received):
+def _record_lost_then_kept() -> None:
+    """An event in a savepoint that rolls back, then one in the enclosing transaction."""
+
     def inner_change_then_fail():
         with transaction.atomic():
             events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id="lost", payload={})
@@ -94,6 +96,10 @@ def test_an_event_after_a_rolled_back_savepoint_still_schedules_its_dispatch(rec
         with pytest.raises(RuntimeError):
             inner_change_then_fail()
         events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id="kept", payload={})
+
+
+def test_an_event_after_a_rolled_back_savepoint_still_schedules_its_dispatch(received):
+    _record_lost_then_kept()
     assert [e.aggregate_id for e in received] == ["kept"]
 
 
@@ -136,15 +142,7 @@ def test_with_a_database_queue_a_rolled_back_transaction_leaves_no_task(database
 
 
 def test_with_a_database_queue_an_event_after_a_rolled_back_savepoint_queues_its_own_task(database_queue):
-    def inner_change_then_fail():
-        with transaction.atomic():
-            events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id="lost", payload={})
-            raise RuntimeError
-
-    with transaction.atomic():
-        with pytest.raises(RuntimeError):
-            inner_change_then_fail()
-        events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id="kept", payload={})
+    _record_lost_then_kept()
     assert _dispatch_tasks() == 1
     assert list(OutboxEvent.objects.values_list("aggregate_id", flat=True)) == ["kept"]
 
