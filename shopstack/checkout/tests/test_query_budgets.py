@@ -31,9 +31,10 @@ pytestmark = pytest.mark.django_db
 
 # Step -> the most queries one request of it may run.
 # Measured on both tiers, the larger count (PostgreSQL reads a checkout's reservations
-# again under the stock locks and sets the claim's commit mode: one query more each). Tax rates, pricing settings and shipping
-# methods are kept per process (core.reference: one stamp read instead of their queries),
-# the goods are read for pricing once per request whatever the number of prices asked.
+# again under the stock locks and sets the claim's commit mode: one query more each).
+# Tax rates, pricing settings and shipping methods are kept per process (core.reference:
+# one stamp read instead of their queries), the goods are read for pricing once per
+# request whatever the number of prices asked.
 API_BUDGETS = {
     "cart_add": 16,  # measured 14 (was 16)
     "start": 26,  # 24 (was 34: warehouse state read with the locked stock rows; 43 before)
