@@ -63,6 +63,9 @@ class DetectedOut(Schema):
 class SearchOut(Schema):
     query: str  # the words searched for, after corrections and relaxing
     total: int
+    # How many of `total` match every word (they come first); the rest match only some
+    # words, listed after them when few match in full. An app can draw the line there.
+    strict_total: int
     page: int
     limit: int
     did_you_mean: str | None
@@ -173,6 +176,7 @@ def search(
     return {
         "query": outcome.query.text,
         "total": outcome.result.total,
+        "strict_total": outcome.strict_total,
         "page": page,
         "limit": limit,
         "did_you_mean": outcome.did_you_mean,

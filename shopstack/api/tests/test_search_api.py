@@ -30,6 +30,7 @@ def shop() -> dict:
 def test_search_answers_hits_facets_and_understanding(client, shop) -> None:
     body = client.get(URL, {"q": "hart holder under £5"}).json()
     assert body["total"] == 1
+    assert body["strict_total"] == 1
     assert body["hits"][0]["name"] == "White Heart T-Light Holder"
     assert body["hits"][0]["price"] == "2.95"
     assert "<mark>Heart</mark>" in body["hits"][0]["highlight"]
@@ -93,3 +94,13 @@ def test_openapi_documents_search(client) -> None:
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert "/api/v1/search" in paths
     assert "/api/v1/search/suggest" in paths
+
+
+def test_search_tells_full_matches_from_the_partial_ones_after_them(client, shop) -> None:
+    body = client.get(URL, {"q": "red heart holder"}).json()
+    names = [hit["name"] for hit in body["hits"]]
+    # One product has all three words; the white holder, with two of them, follows it.
+    assert names[0] == "Red Heart Candle Holder"
+    assert "White Heart T-Light Holder" in names[1:]
+    assert body["strict_total"] == 1
+    assert body["total"] == len(names) > body["strict_total"]
