@@ -17,3 +17,20 @@ def _empty_cache():
     yield
     cache.clear()
     local_counters_reset()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Remove the search index directories named after this process's test database
+    (var/search/tantivy-v<format>-shopstack-test-<pid>.sqlite3): a test that searches
+    through tantivy without a directory of its own writes there, and each run has a new
+    pid, so they would pile up in var/."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    from django.conf import settings
+
+    if not settings.configured:
+        return
+    for directory in (Path(settings.VAR_DIR) / "search").glob(f"tantivy-*-shopstack-test-{os.getpid()}.*"):
+        shutil.rmtree(directory, ignore_errors=True)
