@@ -3,6 +3,7 @@ process, no server.
 
     .venv/bin/python -m bench.profile_search [--size 100k] [--engine tantivy] [--reps 5]
         [--profile search|suggest] [--sort tottime] [--top 40] [--sql TEXT]
+        [--database-url postgres://postgres@127.0.0.1:5432/<copy of a bench database>]
 
 Runs the 28 searches and 14 prefixes of bench/search.py (through `search_products` and
 `search_suggest`, as the bench does) against the bench's cached database for `--size`
@@ -33,18 +34,26 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _configure(size: str, engine: str) -> None:
+def _configure(size: str, engine: str, database_url: str | None = None) -> None:
     from bench.search import CACHE, ENGINES
 
-    database = CACHE / f"{size}.sqlite3"
-    if not database.exists():
-        raise SystemExit(f"{database} is missing: run `python -m bench.run --search --sizes {size}` first")
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
-    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
-    os.environ["SEARCH_BACKEND"] = ENGINES[engine]
-    os.environ.setdefault("DEBUG", "0")
     for name in ("REDIS_URL", "CACHE_URL"):
         os.environ.pop(name, None)
+    if database_url:
+        # A PostgreSQL database of the bench (or a copy of one: the searches are logged into
+        # it and it is migrated), with the postgres engine and the in-process cache.
+        os.environ["DATABASE_URL"] = database_url
+        os.environ["SEARCH_BACKEND"] = ENGINES["postgres"]
+    else:
+        database = CACHE / f"{size}.sqlite3"
+        if not database.exists():
+            raise SystemExit(
+                f"{database} is missing: run `python -m bench.run --search --sizes {size}` first"
+            )
+        os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+        os.environ["SEARCH_BACKEND"] = ENGINES[engine]
+    os.environ.setdefault("DEBUG", "0")
     sys.path.insert(0, str(ROOT))
     import django
     from django.core.management import call_command
@@ -68,8 +77,13 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--callers", help="also print who calls functions matching this pattern")
     parser.add_argument("--sql", help="print the statements of the search for this text")
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL bench database (or a copy: createdb -T shopstack_bench_search_100k ...),"
+        " searched with the postgres engine instead of the SQLite file of --size",
+    )
     args = parser.parse_args()
-    _configure(args.size, args.engine)
+    _configure(args.size, args.engine, args.database_url)
 
     from django.db import connection
 
@@ -96,15 +110,19 @@ def main() -> None:
     cpu: dict[str, list[float]] = defaultdict(list)
     queries: dict[str, list[int]] = defaultdict(list)
     per_text: dict[str, list[float]] = defaultdict(list)
-    statements_of: dict[str, list[str]] = {}
+    statements_of: dict[str, list[tuple[str, float]]] = {}
     profiler = cProfile.Profile()
     for _ in range(args.reps):
         for kind, label, call in calls:
-            statements: list[str] = []
+            statements: list[tuple[str, float]] = []
 
             def counter(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-                statements.append(sql)  # noqa: B023 - used within this iteration only
-                return execute(sql, params, many, context)
+                began = time.perf_counter()
+                try:
+                    return execute(sql, params, many, context)
+                finally:
+                    # used within this iteration only
+                    statements.append((sql, (time.perf_counter() - began) * 1000))  # noqa: B023
 
             with connection.execute_wrapper(counter):
                 if kind == args.profile:
@@ -121,7 +139,8 @@ def main() -> None:
             per_text[f"{kind} {label}"].append(elapsed)
             statements_of[label] = statements
 
-    print(f"{args.engine} {args.size}, {args.reps} reps: ms per call (median / p95), queries per call")
+    engine = "postgres" if args.database_url else args.engine
+    print(f"{engine} {args.size}, {args.reps} reps: ms per call (median / p95), queries per call")
     for kind in ("search", "suggest"):
         print(
             f"  {kind:<8} wall {statistics.median(wall[kind]):6.1f} / {_percentile(wall[kind], 95):6.1f}"
@@ -131,8 +150,8 @@ def main() -> None:
     slowest = sorted(per_text.items(), key=lambda item: -statistics.median(item[1]))[:8]
     print("  slowest: " + ", ".join(f"{label} {statistics.median(v):.1f}" for label, v in slowest))
     if args.sql:
-        for number, sql in enumerate(statements_of.get(args.sql, []), start=1):
-            print(f"{number:3} {sql[:220]}")
+        for number, (sql, ms) in enumerate(statements_of.get(args.sql, []), start=1):
+            print(f"{number:3} {ms:7.1f} ms  {sql[:200]}")
     if args.profile:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
