@@ -35,6 +35,29 @@ DROP_SQL = [
     "DROP INDEX IF EXISTS search_term_trgm",
     "DROP TABLE IF EXISTS search_pg_text",
 ]
+# Suggestions match the title and aliases only (the A and B weights of the vector): an index
+# on that expression, or every autocomplete reads every row.
+SUGGEST_VECTOR = "ts_filter(vector, '{a,b}')"
+SEARCH_TABLES = ("search_pg_text", "search_searchterm", "search_searchdocument", "search_searchfacet")
+# Migration 0006. GIN's fast update parks new entries in a pending list that every search
+# then reads in full, until a vacuum merges it (up to gin_pending_list_limit, 4 MB): the
+# whole index of a freshly loaded catalog sat there (searches 2-10x slower, and the planner
+# chose the trigram index for the vocabulary's equality look-ups). Writes go straight into
+# the index instead; the statistics are gathered (none exist until ANALYZE or autovacuum).
+TUNE_SQL = [
+    "ALTER INDEX search_pg_text_vector SET (fastupdate = off)",
+    "ALTER INDEX search_term_trgm SET (fastupdate = off)",
+    "SELECT gin_clean_pending_list('search_pg_text_vector'::regclass)",
+    "SELECT gin_clean_pending_list('search_term_trgm'::regclass)",
+    f"CREATE INDEX IF NOT EXISTS search_pg_text_suggest ON search_pg_text USING gin (({SUGGEST_VECTOR}))"
+    " WITH (fastupdate = off)",
+    f"ANALYZE {', '.join(SEARCH_TABLES)}",
+]
+UNTUNE_SQL = [
+    "DROP INDEX IF EXISTS search_pg_text_suggest",
+    "ALTER INDEX search_pg_text_vector RESET (fastupdate)",
+    "ALTER INDEX search_term_trgm RESET (fastupdate)",
+]
 
 
 def _plain(text: str) -> str:
@@ -109,13 +132,20 @@ class PostgresBackend(SqlIndexBackend):
                 "SELECT d.product_id, d.title, d.slug FROM search_pg_text t"
                 " JOIN search_searchdocument d ON d.product_id = t.product_id,"
                 f" to_tsquery('{CONFIG}', %s) AS q(query)"
-                " WHERE ts_filter(t.vector, '{a,b}') @@ q.query"
+                f" WHERE {SUGGEST_VECTOR} @@ q.query"
                 f" ORDER BY ts_rank('{RANK_WEIGHTS}', t.vector, q.query) * (1.0 + 0.1 * d.popularity) DESC,"
                 " d.product_id LIMIT %s",
                 [terms, limit],
             )
             rows = cursor.fetchall()
         return [Suggestion(id=r[0], title=r[1], slug=r[2], highlighted=highlight(r[1], query)) for r in rows]
+
+    def rebuild_vocabulary(self, counts: dict[str, int]) -> None:
+        super().rebuild_vocabulary(counts)
+        # The end of a full reindex: the planner's statistics of the tables just rewritten
+        # (autovacuum may be off, or late; without them it guesses, and guesses badly).
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(SEARCH_TABLES)}")
 
     def similar_terms(self, word: str, *, limit: int = 50) -> list[tuple[str, int]]:
         with connection.cursor() as cursor:
