@@ -14,6 +14,7 @@ from django.db import connection, transaction
 
 from shopstack.search.backends.base import (
     PRICE_BUCKETS,
+    Deferred,
     FacetCount,
     Hit,
     Placement,
@@ -36,6 +37,10 @@ CATEGORY_BOOST = 1.5
 # log(1 + units sold) times this lifts a score: x1.14 at 1,000 sold, a tie-breaker more than a rank.
 POPULARITY = 0.02
 BATCH = 500
+# A match set of more than SAMPLE_ABOVE products has its facets counted over its SAMPLE best
+# sellers, scaled (the total stays exact): tantivy's figures (tantivy_engine/counting.py).
+SAMPLE_ABOVE = 2_000
+SAMPLE = 1_000
 
 
 def _price(value: Decimal) -> Any:
@@ -281,31 +286,43 @@ class SqlIndexBackend(SearchBackend):
             return f"{joined} WHERE {where}", [*match_params, *where_params]
 
         base, base_params = base_for(scored=True)
+        # The total comes with the page (a window count over the same matches): one pass.
         cursor.execute(
-            f"SELECT d.product_id, m.score, d.title {base} ORDER BY {order_sql} LIMIT %s OFFSET %s",
+            f"SELECT d.product_id, m.score, d.title, COUNT(*) OVER () {base}"
+            f" ORDER BY {order_sql} LIMIT %s OFFSET %s",
             [*base_params, *order_params, per_page, offset],
         )
+        rows = cursor.fetchall()
         hits = [
-            Hit(id=row[0], score=float(row[1] or 0), highlights=highlights(row[2], query))
-            for row in cursor.fetchall()
+            Hit(id=row[0], score=float(row[1] or 0), highlights=highlights(row[2], query)) for row in rows
         ]
-        total, facets = self._counts(cursor, base_for, filters)
-        if window is None:
-            return SearchResult(hits=hits, total=total, facets=facets)
-        # Counts over the window, scaled to the match set it stands for.
-        scale = window.matches / window.size
+        if rows:
+            total = int(rows[0][3])
+        elif offset:
+            count_base, count_params = base_for(None)
+            cursor.execute(f"SELECT COUNT(*) {count_base}", count_params)
+            total = int(cursor.fetchone()[0] or 0)
+        else:
+            total = 0
+        # Counted only if the result is shown (base.Deferred): a search ranks tiers, corrected
+        # spellings and single words that it never shows.
+        scale = window.matches / window.size if window is not None else 1.0
 
-        def scaled(count: int) -> int:
-            return max(1, round(count * scale)) if count else 0
+        def counts() -> dict[str, list[FacetCount]]:
+            with connection.cursor() as counting:
+                facets = self._counts(counting, base_for, filters, total)
+            if window is None:
+                return facets
+            return {
+                name: [FacetCount(c.value, c.label, _scaled(c.count, scale)) for c in found]
+                for name, found in facets.items()
+            }
 
         return SearchResult(
             hits=hits,
-            total=scaled(total),
-            facets={
-                name: [FacetCount(c.value, c.label, scaled(c.count)) for c in counts]
-                for name, counts in facets.items()
-            },
-            exhaustive=False,
+            total=_scaled(total, scale) if window is not None else total,
+            facets=Deferred(counts),
+            exhaustive=window is None and total <= SAMPLE_ABOVE,
         )
 
     def _order_sql(self, query: ParsedQuery, sort: str, placement: Placement) -> tuple[str, list[Any]]:
@@ -342,39 +359,64 @@ class SqlIndexBackend(SearchBackend):
         )
 
     def _counts(
-        self, cursor: Any, base_for: Callable[[str | None], tuple[str, list[Any]]], filters: SearchFilters
-    ) -> tuple[int, dict[str, list[FacetCount]]]:
-        """The total and the facet counts. Multi-select facets: each facet is counted under
-        every filter except its own (with colour=red chosen, the colour facet still counts
-        blue and green, so the shopper can switch or add one); so are the price buckets
-        (without the price range) and the in-stock count (without the in-stock filter)."""
-        base, params = base_for(None)
+        self,
+        cursor: Any,
+        base_for: Callable[[str | None], tuple[str, list[Any]]],
+        filters: SearchFilters,
+        total: int,
+    ) -> dict[str, list[FacetCount]]:
+        """The facet counts of the `total` matches. Multi-select
+        facets: each facet is counted under every filter except its own (with colour=red
+        chosen, the colour facet still counts blue and green, so the shopper can switch or add
+        one); so are the price buckets (without the price range) and the in-stock count
+        (without the in-stock filter). A match set of more than SAMPLE_ABOVE products is
+        counted over its SAMPLE best sellers and scaled (as tantivy does: docs/search.md), and
+        so is then each facet's own set under the other filters (a wider one)."""
         priced = filters.min_price is not None or filters.max_price is not None
         stocked = filters.in_stock is not None
-        buckets_sql, bucket_params = _bucket_sums()
-        cursor.execute(
-            f"SELECT COUNT(*), SUM(CASE WHEN d.in_stock THEN 1 ELSE 0 END), {buckets_sql} {base}",
-            [*bucket_params, *params],
-        )
-        row = cursor.fetchone()
-        total = int(row[0] or 0)
         chosen = sorted(name for name, values in filters.facets.items() if values)
         facets: dict[str, list[FacetCount]] = {}
         if not total and not (chosen or priced or stocked):
-            return 0, facets
-        in_stock, bucket_counts = row[1], row[2:]
+            return facets
+        sampling = total > SAMPLE_ABOVE
+
+        def counted(ignore: str | None, count: int) -> tuple[str, str, list[Any], float]:
+            """(FROM ... of the documents to count, the SQL of their ids, parameters, scale)."""
+            base, params = base_for(ignore)
+            if not sampling:
+                return base, f"SELECT d.product_id {base}", params, 1.0
+            # The sample's ids, found once: the counts then read only those documents.
+            cursor.execute(
+                f"SELECT d.product_id {base} ORDER BY d.units_sold DESC, d.product_id LIMIT %s",
+                [*params, SAMPLE],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            marks = _placeholders(ids)
+            sample = f"FROM search_searchdocument d WHERE d.product_id IN ({marks})"
+            return sample, marks, ids, count / max(len(ids), 1)
+
+        base, members, params, scale = counted(None, total)
+        buckets_sql, bucket_params = _bucket_sums()
+        cursor.execute(
+            f"SELECT SUM(CASE WHEN d.in_stock THEN 1 ELSE 0 END), {buckets_sql} {base}",
+            [*bucket_params, *params],
+        )
+        row = cursor.fetchone()
+        in_stock = _scaled(int(row[0] or 0), scale)
+        bucket_counts = [_scaled(int(count or 0), scale) for count in row[1:]]
         if stocked:
+            # One pass over the matches either way: counted exactly.
             stock_base, stock_params = base_for("in_stock")
             cursor.execute(f"SELECT SUM(CASE WHEN d.in_stock THEN 1 ELSE 0 END) {stock_base}", stock_params)
-            in_stock = cursor.fetchone()[0]
+            in_stock = int(cursor.fetchone()[0] or 0)
         if priced:
             price_base, price_params = base_for("price")
             cursor.execute(f"SELECT {buckets_sql} {price_base}", [*bucket_params, *price_params])
-            bucket_counts = cursor.fetchone()
+            bucket_counts = [int(count or 0) for count in cursor.fetchone()]
         if total or in_stock:
-            facets["in_stock"] = [FacetCount("true", "In stock", int(in_stock or 0))]
+            facets["in_stock"] = [FacetCount("true", "In stock", in_stock)]
         prices = [
-            FacetCount(key, label, int(count or 0))
+            FacetCount(key, label, count)
             for (key, label, _low, _high), count in zip(PRICE_BUCKETS, bucket_counts, strict=True)
             if count
         ]
@@ -382,26 +424,46 @@ class SqlIndexBackend(SearchBackend):
             facets["price"] = prices
         if total:
             others = f" AND f.name NOT IN ({_placeholders(chosen)})" if chosen else ""
-            self._facet_counts(cursor, f"{others}", [*params, *chosen], base, facets)
+            self._facet_counts(cursor, others, [*params, *chosen], members, facets, scale)
         for name in chosen:
-            own_base, own_params = base_for(name)
-            self._facet_counts(cursor, " AND f.name = %s", [*own_params, name], own_base, facets)
+            own_count = total
+            if sampling:
+                own_base, own_params = base_for(name)
+                cursor.execute(f"SELECT COUNT(*) {own_base}", own_params)
+                own_count = int(cursor.fetchone()[0] or 0)
+            _own, own_members, own_params, own_scale = counted(name, own_count)
+            self._facet_counts(
+                cursor, " AND f.name = %s", [*own_params, name], own_members, facets, own_scale
+            )
         for name, counts in facets.items():
             if name not in ("price", "in_stock"):
                 counts.sort(key=lambda c: (-c.count, c.label))
-        return total, facets
+        return facets
 
     def _facet_counts(
-        self, cursor: Any, names_sql: str, params: list[Any], base: str, facets: dict[str, list[FacetCount]]
+        self,
+        cursor: Any,
+        names_sql: str,
+        params: list[Any],
+        members: str,
+        facets: dict[str, list[FacetCount]],
+        scale: float = 1.0,
     ) -> None:
         cursor.execute(
             "SELECT f.name, f.value, MAX(f.label), COUNT(*)"
-            f" FROM search_searchfacet f WHERE f.document_id IN (SELECT d.product_id {base}){names_sql}"
+            f" FROM search_searchfacet f WHERE f.document_id IN ({members}){names_sql}"
             " GROUP BY f.name, f.value",
             params,
         )
         for name, value, label, count in cursor.fetchall():
-            facets.setdefault(name, []).append(FacetCount(value, label, int(count)))
+            facets.setdefault(name, []).append(FacetCount(value, label, _scaled(int(count), scale)))
+
+
+def _scaled(count: int, scale: float) -> int:
+    """A count of a sample (or a window) scaled to the match set it stands for."""
+    if scale == 1.0:
+        return count
+    return max(1, round(count * scale)) if count else 0
 
 
 def _bucket_sums() -> tuple[str, list[Any]]:
