@@ -9,6 +9,7 @@ migration 0002 on PostgreSQL only, which also enables pg_trgm.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from django.db import connection
@@ -84,17 +85,38 @@ def tsquery_text(query: ParsedQuery) -> str:
     return joiner.join(term_tsquery(term) for term in query.terms)
 
 
+# Database connections (the driver's) told to plan without JIT compilation.
+_without_jit: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _no_jit(cursor: Any) -> None:
+    """Turn JIT compilation off for this connection's searches: ts_rank's cost estimate puts a
+    broad match over jit_above_cost, and compiling then took 300-700 ms of a 50 ms statement.
+    Once per connection; in a transaction (which a rollback would undo) for that only."""
+    if connection.in_atomic_block:
+        cursor.execute("SET LOCAL jit = off")
+    elif connection.connection not in _without_jit:
+        cursor.execute("SET jit = off")
+        _without_jit.add(connection.connection)
+
+
 class PostgresBackend(SqlIndexBackend):
     vendors = ("postgresql",)
+
+    def _prepare(self, cursor: Any) -> None:
+        _no_jit(cursor)
 
     def _match_sql(
         self, query: ParsedQuery, window: Window | None = None, *, scored: bool = True
     ) -> tuple[str, list[Any]]:
         # No window: PostgreSQL ranks every match (the targets are the embedded tier's).
         score = f"-ts_rank('{RANK_WEIGHTS}', t.vector, q.query)" if scored else "0.0"
+        # A fence (OFFSET 0): the score is worked out here, and the vectors go no further
+        # (joined and sorted along with the rows, a broad match's sorts spilled to disk).
         return (
-            f"SELECT t.product_id AS id, {score} AS score"
-            f" FROM search_pg_text t, to_tsquery('{CONFIG}', %s) AS q(query) WHERE t.vector @@ q.query",
+            f"SELECT id, score FROM (SELECT t.product_id AS id, {score} AS score"
+            f" FROM search_pg_text t, to_tsquery('{CONFIG}', %s) AS q(query) WHERE t.vector @@ q.query"
+            " OFFSET 0) AS fenced",
             [tsquery_text(query)],
         )
 
@@ -128,6 +150,7 @@ class PostgresBackend(SqlIndexBackend):
         # Title and aliases only: the A and B weights of the vector.
         terms = " & ".join(term_tsquery(term) for term in query.terms)
         with connection.cursor() as cursor:
+            _no_jit(cursor)
             cursor.execute(
                 "SELECT d.product_id, d.title, d.slug FROM search_pg_text t"
                 " JOIN search_searchdocument d ON d.product_id = t.product_id,"

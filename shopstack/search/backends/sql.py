@@ -86,6 +86,9 @@ class SqlIndexBackend(SearchBackend):
         `widen` step; None: all of them."""
         return None
 
+    def _prepare(self, cursor: Any) -> None:
+        """Session settings the engine's searches want (run before each search)."""
+
     def _text_write(self, cursor: Any, documents: list[ProductDocument]) -> None:
         raise NotImplementedError
 
@@ -251,6 +254,7 @@ class SqlIndexBackend(SearchBackend):
     ) -> SearchResult:
         placement = placement or Placement()
         with connection.cursor() as cursor:
+            self._prepare(cursor)
             widen = 0
             while True:
                 window = None
@@ -286,31 +290,44 @@ class SqlIndexBackend(SearchBackend):
             return f"{joined} WHERE {where}", [*match_params, *where_params]
 
         base, base_params = base_for(scored=True)
-        # The total comes with the page (a window count over the same matches): one pass.
+        # One pass over the matches gives the page, the total, the in-stock and price bucket
+        # counts (exact), and for a broad match the SAMPLE best sellers the facets are counted
+        # over (rows ranked past the page, marked by `sales_rank`).
+        buckets_sql, bucket_params = _bucket_sums(over=True)
         cursor.execute(
-            f"SELECT d.product_id, m.score, d.title, COUNT(*) OVER () {base}"
-            f" ORDER BY {order_sql} LIMIT %s OFFSET %s",
-            [*base_params, *order_params, per_page, offset],
+            "SELECT id, score, title, total, sales_rank, in_stock, page_rank, " + _bucket_columns() + " FROM"
+            " (SELECT d.product_id AS id, m.score AS score, d.title AS title, COUNT(*) OVER () AS total,"
+            f" SUM(CASE WHEN d.in_stock THEN 1 ELSE 0 END) OVER () AS in_stock, {buckets_sql},"
+            f" ROW_NUMBER() OVER (ORDER BY {order_sql}) AS page_rank,"
+            f" ROW_NUMBER() OVER (ORDER BY d.units_sold DESC, d.product_id) AS sales_rank {base}) AS r"
+            " WHERE (page_rank > %s AND page_rank <= %s) OR (total > %s AND sales_rank <= %s)"
+            " ORDER BY page_rank",
+            [*bucket_params, *order_params, *base_params, offset, offset + per_page, SAMPLE_ABOVE, SAMPLE],
         )
         rows = cursor.fetchall()
         hits = [
-            Hit(id=row[0], score=float(row[1] or 0), highlights=highlights(row[2], query)) for row in rows
+            Hit(id=row[0], score=float(row[1] or 0), highlights=highlights(row[2], query))
+            for row in rows
+            if offset < row[6] <= offset + per_page
         ]
+        known: tuple[int, list[int]] | None = None
         if rows:
             total = int(rows[0][3])
+            known = (int(rows[0][5] or 0), [int(count or 0) for count in rows[0][7:]])
         elif offset:
             count_base, count_params = base_for(None)
             cursor.execute(f"SELECT COUNT(*) {count_base}", count_params)
             total = int(cursor.fetchone()[0] or 0)
         else:
             total = 0
+        sample = sorted(row[0] for row in rows if row[4] <= SAMPLE) if total > SAMPLE_ABOVE else None
         # Counted only if the result is shown (base.Deferred): a search ranks tiers, corrected
         # spellings and single words that it never shows.
         scale = window.matches / window.size if window is not None else 1.0
 
         def counts() -> dict[str, list[FacetCount]]:
             with connection.cursor() as counting:
-                facets = self._counts(counting, base_for, filters, total)
+                facets = self._counts(counting, base_for, filters, total, known, sample)
             if window is None:
                 return facets
             return {
@@ -322,7 +339,7 @@ class SqlIndexBackend(SearchBackend):
             hits=hits,
             total=_scaled(total, scale) if window is not None else total,
             facets=Deferred(counts),
-            exhaustive=window is None and total <= SAMPLE_ABOVE,
+            exhaustive=window is None and sample is None,
         )
 
     def _order_sql(self, query: ParsedQuery, sort: str, placement: Placement) -> tuple[str, list[Any]]:
@@ -364,48 +381,34 @@ class SqlIndexBackend(SearchBackend):
         base_for: Callable[[str | None], tuple[str, list[Any]]],
         filters: SearchFilters,
         total: int,
+        known: tuple[int, list[int]] | None,
+        sample: list[int] | None,
     ) -> dict[str, list[FacetCount]]:
-        """The facet counts of the `total` matches. Multi-select
-        facets: each facet is counted under every filter except its own (with colour=red
-        chosen, the colour facet still counts blue and green, so the shopper can switch or add
-        one); so are the price buckets (without the price range) and the in-stock count
-        (without the in-stock filter). A match set of more than SAMPLE_ABOVE products is
-        counted over its SAMPLE best sellers and scaled (as tantivy does: docs/search.md), and
-        so is then each facet's own set under the other filters (a wider one)."""
+        """The facet counts of the `total` matches (`known`: their in-stock and price bucket
+        counts, when the page's statement gave them). Multi-select facets: each facet is
+        counted under every filter except its own (with colour=red chosen, the colour facet
+        still counts blue and green, so the shopper can switch or add one); so are the price
+        buckets (without the price range) and the in-stock count (without the in-stock
+        filter). A match set of more than SAMPLE_ABOVE products (`sample`: the ids of its
+        SAMPLE best sellers) has its facets counted over the sample and scaled, as tantivy
+        does (docs/search.md); so has then each facet's own set under the other filters."""
         priced = filters.min_price is not None or filters.max_price is not None
         stocked = filters.in_stock is not None
         chosen = sorted(name for name, values in filters.facets.items() if values)
         facets: dict[str, list[FacetCount]] = {}
         if not total and not (chosen or priced or stocked):
             return facets
-        sampling = total > SAMPLE_ABOVE
-
-        def counted(ignore: str | None, count: int) -> tuple[str, str, list[Any], float]:
-            """(FROM ... of the documents to count, the SQL of their ids, parameters, scale)."""
-            base, params = base_for(ignore)
-            if not sampling:
-                return base, f"SELECT d.product_id {base}", params, 1.0
-            # The sample's ids, found once: the counts then read only those documents.
-            cursor.execute(
-                f"SELECT d.product_id {base} ORDER BY d.units_sold DESC, d.product_id LIMIT %s",
-                [*params, SAMPLE],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-            marks = _placeholders(ids)
-            sample = f"FROM search_searchdocument d WHERE d.product_id IN ({marks})"
-            return sample, marks, ids, count / max(len(ids), 1)
-
-        base, members, params, scale = counted(None, total)
         buckets_sql, bucket_params = _bucket_sums()
-        cursor.execute(
-            f"SELECT SUM(CASE WHEN d.in_stock THEN 1 ELSE 0 END), {buckets_sql} {base}",
-            [*bucket_params, *params],
-        )
-        row = cursor.fetchone()
-        in_stock = _scaled(int(row[0] or 0), scale)
-        bucket_counts = [_scaled(int(count or 0), scale) for count in row[1:]]
+        if known is None:
+            base, params = base_for(None)
+            cursor.execute(
+                f"SELECT SUM(CASE WHEN d.in_stock THEN 1 ELSE 0 END), {buckets_sql} {base}",
+                [*bucket_params, *params],
+            )
+            row = cursor.fetchone()
+            known = (int(row[0] or 0), [int(count or 0) for count in row[1:]])
+        in_stock, bucket_counts = known
         if stocked:
-            # One pass over the matches either way: counted exactly.
             stock_base, stock_params = base_for("in_stock")
             cursor.execute(f"SELECT SUM(CASE WHEN d.in_stock THEN 1 ELSE 0 END) {stock_base}", stock_params)
             in_stock = int(cursor.fetchone()[0] or 0)
@@ -424,17 +427,26 @@ class SqlIndexBackend(SearchBackend):
             facets["price"] = prices
         if total:
             others = f" AND f.name NOT IN ({_placeholders(chosen)})" if chosen else ""
+            if sample:
+                members, params, scale = _placeholders(sample), list(sample), total / len(sample)
+            else:
+                base, params = base_for(None)
+                members, scale = f"SELECT d.product_id {base}", 1.0
             self._facet_counts(cursor, others, [*params, *chosen], members, facets, scale)
         for name in chosen:
-            own_count = total
-            if sampling:
-                own_base, own_params = base_for(name)
-                cursor.execute(f"SELECT COUNT(*) {own_base}", own_params)
-                own_count = int(cursor.fetchone()[0] or 0)
-            _own, own_members, own_params, own_scale = counted(name, own_count)
-            self._facet_counts(
-                cursor, " AND f.name = %s", [*own_params, name], own_members, facets, own_scale
-            )
+            own_base, own_params = base_for(name)
+            members, scale = f"SELECT d.product_id {own_base}", 1.0
+            if sample is not None:
+                # A wider set than the matches: its own best sellers, and how many it holds.
+                cursor.execute(
+                    f"SELECT d.product_id, COUNT(*) OVER () {own_base}"
+                    " ORDER BY d.units_sold DESC, d.product_id LIMIT %s",
+                    [*own_params, SAMPLE],
+                )
+                found = cursor.fetchall()
+                own_params = [row[0] for row in found]
+                members, scale = _placeholders(own_params), int(found[0][1]) / len(found)
+            self._facet_counts(cursor, " AND f.name = %s", [*own_params, name], members, facets, scale)
         for name, counts in facets.items():
             if name not in ("price", "in_stock"):
                 counts.sort(key=lambda c: (-c.count, c.label))
@@ -466,8 +478,14 @@ def _scaled(count: int, scale: float) -> int:
     return max(1, round(count * scale)) if count else 0
 
 
-def _bucket_sums() -> tuple[str, list[Any]]:
-    """SUM(...) columns counting the PRICE_BUCKETS, and their parameters."""
+def _bucket_columns() -> str:
+    """The names `_bucket_sums(over=True)` gives its columns."""
+    return ", ".join(f"bucket{number}" for number in range(len(PRICE_BUCKETS)))
+
+
+def _bucket_sums(*, over: bool = False) -> tuple[str, list[Any]]:
+    """SUM(...) columns counting the PRICE_BUCKETS, and their parameters; `over`: as window
+    aggregates over every row (named as `_bucket_columns` says)."""
     buckets = []
     params: list[Any] = []
     for _key, _label, low, high in PRICE_BUCKETS:
@@ -479,6 +497,8 @@ def _bucket_sums() -> tuple[str, list[Any]]:
             conditions.append("d.price_amount < %s")
             params.append(high)
         buckets.append(f"SUM(CASE WHEN {' AND '.join(conditions)} THEN 1 ELSE 0 END)")
+    if over:
+        buckets = [f"{bucket} OVER () AS bucket{number}" for number, bucket in enumerate(buckets)]
     return ", ".join(buckets), params
 
 
