@@ -10,6 +10,7 @@ migration 0002 on PostgreSQL only, which also enables pg_trgm.
 from __future__ import annotations
 
 import weakref
+from dataclasses import replace
 from typing import Any
 
 from django.db import connection
@@ -54,6 +55,33 @@ TUNE_SQL = [
     " WITH (fastupdate = off)",
     f"ANALYZE {', '.join(SEARCH_TABLES)}",
 ]
+# Migration 0007. Suggestions: the title-and-aliases part of the vector kept beside it (a
+# generated column, indexed), and the units sold, so that the best-selling matches of a prefix
+# are found by walking an index on them, not by ranking every match of "ca" (16% of a
+# catalog; 40-70 ms at 100k products).
+SUGGEST_SQL = [
+    "ALTER TABLE search_pg_text ADD COLUMN IF NOT EXISTS units_sold integer NOT NULL DEFAULT 0",
+    "ALTER TABLE search_pg_text ADD COLUMN IF NOT EXISTS suggest tsvector"
+    f" GENERATED ALWAYS AS ({SUGGEST_VECTOR}) STORED",
+    "UPDATE search_pg_text t SET units_sold = d.units_sold FROM search_searchdocument d"
+    " WHERE d.product_id = t.product_id AND t.units_sold <> d.units_sold",
+    "CREATE INDEX IF NOT EXISTS search_pg_text_suggest_words ON search_pg_text USING gin (suggest)"
+    " WITH (fastupdate = off)",
+    "CREATE INDEX IF NOT EXISTS search_pg_text_sold ON search_pg_text (units_sold DESC, product_id)",
+    "DROP INDEX IF EXISTS search_pg_text_suggest",
+    "ANALYZE search_pg_text",
+]
+UNSUGGEST_SQL = [
+    "DROP INDEX IF EXISTS search_pg_text_sold",
+    "DROP INDEX IF EXISTS search_pg_text_suggest_words",
+    "ALTER TABLE search_pg_text DROP COLUMN IF EXISTS suggest",
+    "ALTER TABLE search_pg_text DROP COLUMN IF EXISTS units_sold",
+    f"CREATE INDEX IF NOT EXISTS search_pg_text_suggest ON search_pg_text USING gin (({SUGGEST_VECTOR}))"
+    " WITH (fastupdate = off)",
+]
+# Suggestions are ranked among this many best-selling matches of what was typed (all of them
+# when fewer): a short prefix costs no more than a long one.
+SUGGEST_WINDOW = 500
 UNTUNE_SQL = [
     "DROP INDEX IF EXISTS search_pg_text_suggest",
     "ALTER INDEX search_pg_text_vector RESET (fastupdate)",
@@ -122,12 +150,14 @@ class PostgresBackend(SqlIndexBackend):
 
     def _text_write(self, cursor: Any, documents: list[ProductDocument]) -> None:
         cursor.executemany(
-            "INSERT INTO search_pg_text (product_id, vector) VALUES (%s, "
+            "INSERT INTO search_pg_text (product_id, units_sold, vector) VALUES (%s, %s, "
             + " || ".join(f"setweight(to_tsvector('{CONFIG}', %s), '{weight}')" for weight in "ABCD")
-            + ") ON CONFLICT (product_id) DO UPDATE SET vector = EXCLUDED.vector",
+            + ") ON CONFLICT (product_id) DO UPDATE"
+            " SET vector = EXCLUDED.vector, units_sold = EXCLUDED.units_sold",
             [
                 (
                     d.id,
+                    max(d.units_sold, 0),
                     _plain(d.title),
                     _plain(" ".join((*d.aliases, *d.attributes))),
                     _plain(" ".join(d.categories)),
@@ -145,20 +175,32 @@ class PostgresBackend(SqlIndexBackend):
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[Suggestion]:
         query = parse_query(prefix, prefix=True)
-        if not query.terms:
+        # A one-letter word being typed matches a good part of any catalog (every title, ranked:
+        # 70 ms at 100k products): "heart h" suggests by "heart" until the second letter comes,
+        # as the other engines do.
+        terms_kept = tuple(term for term in query.terms if not (term.prefix and len(term.word) < 2))
+        if not terms_kept:
             return []
+        query = replace(query, terms=terms_kept)
         # Title and aliases only: the A and B weights of the vector.
         terms = " & ".join(term_tsquery(term) for term in query.terms)
         with connection.cursor() as cursor:
             _no_jit(cursor)
+            # The SUGGEST_WINDOW best-selling matches (by the index on units sold, or, for a
+            # rare prefix, from the words' index), then ranked: title and aliases only (the
+            # A and B weights of the vector, the `suggest` column), by ts_rank times the
+            # popularity lift (ln(1 + units sold), as SearchDocument.popularity).
             cursor.execute(
-                "SELECT d.product_id, d.title, d.slug FROM search_pg_text t"
-                " JOIN search_searchdocument d ON d.product_id = t.product_id,"
-                f" to_tsquery('{CONFIG}', %s) AS q(query)"
-                f" WHERE {SUGGEST_VECTOR} @@ q.query"
-                f" ORDER BY ts_rank('{RANK_WEIGHTS}', t.vector, q.query) * (1.0 + 0.1 * d.popularity) DESC,"
-                " d.product_id LIMIT %s",
-                [terms, limit],
+                "SELECT d.product_id, d.title, d.slug FROM"
+                " (SELECT product_id, rank FROM"
+                f" (SELECT t.product_id, ts_rank('{RANK_WEIGHTS}', t.vector, q.query)"
+                " * (1.0 + 0.1 * ln(1.0 + t.units_sold)) AS rank"
+                f" FROM search_pg_text t, to_tsquery('{CONFIG}', %s) AS q(query) WHERE t.suggest @@ q.query"
+                " ORDER BY t.units_sold DESC, t.product_id LIMIT %s) AS w"
+                " ORDER BY rank DESC, product_id LIMIT %s) AS s"
+                " JOIN search_searchdocument d ON d.product_id = s.product_id"
+                " ORDER BY s.rank DESC, s.product_id",
+                [terms, SUGGEST_WINDOW, limit],
             )
             rows = cursor.fetchall()
         return [Suggestion(id=r[0], title=r[1], slug=r[2], highlighted=highlight(r[1], query)) for r in rows]

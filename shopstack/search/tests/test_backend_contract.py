@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -227,6 +228,18 @@ def test_suggest_by_title_prefix(backend: SearchBackend, shop: dict) -> None:
     assert "<mark>Heart</mark>" in suggestions[0].highlighted
     assert backend.suggest("") == []
     assert backend.suggest('"*') == []
+    # A one-letter word still being typed waits for its second letter, on every engine.
+    assert backend.suggest("h") == []
+    assert [s.id for s in backend.suggest("heart h")] == [s.id for s in backend.suggest("heart")]
+
+
+def test_suggest_follows_units_sold(backend: SearchBackend, shop: dict) -> None:
+    """Reindexed sales move suggestions (PostgreSQL keeps the units sold beside its vectors)."""
+    before = [s.id for s in backend.suggest("heart hol")]
+    low = shop["holder"] if before[0] == shop["holder"].pk else shop["red"]
+    document = next(iter(documents_for(product_ids=[low.pk])))
+    backend.index([replace(document, units_sold=1_000_000)])
+    assert backend.suggest("heart hol")[0].id == low.pk
 
 
 def test_vocabulary_for_typos(backend: SearchBackend, shop: dict) -> None:
