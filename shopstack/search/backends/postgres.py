@@ -128,6 +128,21 @@ def _no_jit(cursor: Any) -> None:
         _without_jit.add(connection.connection)
 
 
+# Database name -> whether migration 0007's columns are there (checked once per process).
+_suggest_columns: dict[str, bool] = {}
+
+
+def _has_suggest_columns(cursor: Any) -> bool:
+    name = str(connection.settings_dict["NAME"])
+    if name not in _suggest_columns:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'search_pg_text'::regclass"
+            " AND attname = 'suggest' AND NOT attisdropped)"
+        )
+        _suggest_columns[name] = bool(cursor.fetchone()[0])
+    return _suggest_columns[name]
+
+
 class PostgresBackend(SqlIndexBackend):
     vendors = ("postgresql",)
 
@@ -190,18 +205,30 @@ class PostgresBackend(SqlIndexBackend):
             # rare prefix, from the words' index), then ranked: title and aliases only (the
             # A and B weights of the vector, the `suggest` column), by ts_rank times the
             # popularity lift (ln(1 + units sold), as SearchDocument.popularity).
-            cursor.execute(
-                "SELECT d.product_id, d.title, d.slug FROM"
-                " (SELECT product_id, rank FROM"
-                f" (SELECT t.product_id, ts_rank('{RANK_WEIGHTS}', t.vector, q.query)"
-                " * (1.0 + 0.1 * ln(1.0 + t.units_sold)) AS rank"
-                f" FROM search_pg_text t, to_tsquery('{CONFIG}', %s) AS q(query) WHERE t.suggest @@ q.query"
-                " ORDER BY t.units_sold DESC, t.product_id LIMIT %s) AS w"
-                " ORDER BY rank DESC, product_id LIMIT %s) AS s"
-                " JOIN search_searchdocument d ON d.product_id = s.product_id"
-                " ORDER BY s.rank DESC, s.product_id",
-                [terms, SUGGEST_WINDOW, limit],
-            )
+            if _has_suggest_columns(cursor):
+                cursor.execute(
+                    "SELECT d.product_id, d.title, d.slug FROM"
+                    " (SELECT product_id, rank FROM"
+                    f" (SELECT t.product_id, ts_rank('{RANK_WEIGHTS}', t.vector, q.query)"
+                    " * (1.0 + 0.1 * ln(1.0 + t.units_sold)) AS rank"
+                    f" FROM search_pg_text t, to_tsquery('{CONFIG}', %s) AS q(query)"
+                    " WHERE t.suggest @@ q.query"
+                    " ORDER BY t.units_sold DESC, t.product_id LIMIT %s) AS w"
+                    " ORDER BY rank DESC, product_id LIMIT %s) AS s"
+                    " JOIN search_searchdocument d ON d.product_id = s.product_id"
+                    " ORDER BY s.rank DESC, s.product_id",
+                    [terms, SUGGEST_WINDOW, limit],
+                )
+            else:  # code deployed before `migrate` ran 0007: every match ranked
+                cursor.execute(
+                    "SELECT d.product_id, d.title, d.slug FROM search_pg_text t"
+                    " JOIN search_searchdocument d ON d.product_id = t.product_id,"
+                    f" to_tsquery('{CONFIG}', %s) AS q(query)"
+                    f" WHERE {SUGGEST_VECTOR} @@ q.query"
+                    f" ORDER BY ts_rank('{RANK_WEIGHTS}', t.vector, q.query)"
+                    " * (1.0 + 0.1 * d.popularity) DESC, d.product_id LIMIT %s",
+                    [terms, limit],
+                )
             rows = cursor.fetchall()
         return [Suggestion(id=r[0], title=r[1], slug=r[2], highlighted=highlight(r[1], query)) for r in rows]
 
