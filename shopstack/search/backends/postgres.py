@@ -164,22 +164,28 @@ class PostgresBackend(SqlIndexBackend):
         )
 
     def _text_write(self, cursor: Any, documents: list[ProductDocument]) -> None:
+        vector = " || ".join(f"setweight(to_tsvector('{CONFIG}', %s), '{weight}')" for weight in "ABCD")
+        texts = [
+            (
+                _plain(d.title),
+                _plain(" ".join((*d.aliases, *d.attributes))),
+                _plain(" ".join(d.categories)),
+                _plain(d.description[:20000]),
+            )
+            for d in documents
+        ]
+        if not _has_suggest_columns(cursor):  # before migration 0007
+            cursor.executemany(
+                f"INSERT INTO search_pg_text (product_id, vector) VALUES (%s, {vector})"
+                " ON CONFLICT (product_id) DO UPDATE SET vector = EXCLUDED.vector",
+                [(d.id, *text) for d, text in zip(documents, texts, strict=True)],
+            )
+            return
         cursor.executemany(
-            "INSERT INTO search_pg_text (product_id, units_sold, vector) VALUES (%s, %s, "
-            + " || ".join(f"setweight(to_tsvector('{CONFIG}', %s), '{weight}')" for weight in "ABCD")
-            + ") ON CONFLICT (product_id) DO UPDATE"
+            f"INSERT INTO search_pg_text (product_id, units_sold, vector) VALUES (%s, %s, {vector})"
+            " ON CONFLICT (product_id) DO UPDATE"
             " SET vector = EXCLUDED.vector, units_sold = EXCLUDED.units_sold",
-            [
-                (
-                    d.id,
-                    max(d.units_sold, 0),
-                    _plain(d.title),
-                    _plain(" ".join((*d.aliases, *d.attributes))),
-                    _plain(" ".join(d.categories)),
-                    _plain(d.description[:20000]),
-                )
-                for d in documents
-            ],
+            [(d.id, max(d.units_sold, 0), *text) for d, text in zip(documents, texts, strict=True)],
         )
 
     def _text_delete(self, cursor: Any, ids: list[int]) -> None:
