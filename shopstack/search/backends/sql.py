@@ -291,8 +291,8 @@ class SqlIndexBackend(SearchBackend):
 
         base, base_params = base_for(scored=True)
         # One pass over the matches gives the page, the total, the in-stock and price bucket
-        # counts (exact), and for a broad match the SAMPLE best sellers the facets are counted
-        # over (rows ranked past the page, marked by `sales_rank`).
+        # counts (exact), and the ids the facets are counted over: every match, or a broad
+        # match's SAMPLE best sellers (rows past the page, by `sales_rank`).
         buckets_sql, bucket_params = _bucket_sums(over=True)
         cursor.execute(
             "SELECT id, score, title, total, sales_rank, in_stock, page_rank, " + _bucket_columns() + " FROM"
@@ -300,9 +300,19 @@ class SqlIndexBackend(SearchBackend):
             f" SUM(CASE WHEN d.in_stock THEN 1 ELSE 0 END) OVER () AS in_stock, {buckets_sql},"
             f" ROW_NUMBER() OVER (ORDER BY {order_sql}) AS page_rank,"
             f" ROW_NUMBER() OVER (ORDER BY d.units_sold DESC, d.product_id) AS sales_rank {base}) AS r"
-            " WHERE (page_rank > %s AND page_rank <= %s) OR (total > %s AND sales_rank <= %s)"
+            " WHERE (page_rank > %s AND page_rank <= %s)"
+            " OR sales_rank <= (CASE WHEN total > %s THEN %s ELSE %s END)"
             " ORDER BY page_rank",
-            [*bucket_params, *order_params, *base_params, offset, offset + per_page, SAMPLE_ABOVE, SAMPLE],
+            [
+                *bucket_params,
+                *order_params,
+                *base_params,
+                offset,
+                offset + per_page,
+                SAMPLE_ABOVE,
+                SAMPLE,
+                SAMPLE_ABOVE,
+            ],
         )
         rows = cursor.fetchall()
         hits = [
@@ -320,14 +330,15 @@ class SqlIndexBackend(SearchBackend):
             total = int(cursor.fetchone()[0] or 0)
         else:
             total = 0
-        sample = sorted(row[0] for row in rows if row[4] <= SAMPLE) if total > SAMPLE_ABOVE else None
+        sampled = total > SAMPLE_ABOVE
+        members = sorted(row[0] for row in rows if not sampled or row[4] <= SAMPLE)
         # Counted only if the result is shown (base.Deferred): a search ranks tiers, corrected
         # spellings and single words that it never shows.
         scale = window.matches / window.size if window is not None else 1.0
 
         def counts() -> dict[str, list[FacetCount]]:
             with connection.cursor() as counting:
-                facets = self._counts(counting, base_for, filters, total, known, sample)
+                facets = self._counts(counting, base_for, filters, total, known, members, sampled)
             if window is None:
                 return facets
             return {
@@ -339,7 +350,7 @@ class SqlIndexBackend(SearchBackend):
             hits=hits,
             total=_scaled(total, scale) if window is not None else total,
             facets=Deferred(counts),
-            exhaustive=window is None and sample is None,
+            exhaustive=window is None and not sampled,
         )
 
     def _order_sql(self, query: ParsedQuery, sort: str, placement: Placement) -> tuple[str, list[Any]]:
@@ -382,15 +393,17 @@ class SqlIndexBackend(SearchBackend):
         filters: SearchFilters,
         total: int,
         known: tuple[int, list[int]] | None,
-        sample: list[int] | None,
+        members: list[int],
+        sampled: bool,
     ) -> dict[str, list[FacetCount]]:
         """The facet counts of the `total` matches (`known`: their in-stock and price bucket
         counts, when the page's statement gave them). Multi-select facets: each facet is
         counted under every filter except its own (with colour=red chosen, the colour facet
         still counts blue and green, so the shopper can switch or add one); so are the price
         buckets (without the price range) and the in-stock count (without the in-stock
-        filter). A match set of more than SAMPLE_ABOVE products (`sample`: the ids of its
-        SAMPLE best sellers) has its facets counted over the sample and scaled, as tantivy
+        filter). `members`: the ids of the matches, or with `sampled` (a match set of more than
+        SAMPLE_ABOVE products) those of its SAMPLE best sellers: the facets are then counted
+        over the sample and scaled, as tantivy
         does (docs/search.md); so has then each facet's own set under the other filters."""
         priced = filters.min_price is not None or filters.max_price is not None
         stocked = filters.in_stock is not None
@@ -427,16 +440,16 @@ class SqlIndexBackend(SearchBackend):
             facets["price"] = prices
         if total:
             others = f" AND f.name NOT IN ({_placeholders(chosen)})" if chosen else ""
-            if sample:
-                members, params, scale = _placeholders(sample), list(sample), total / len(sample)
-            else:
+            if members:
+                ids_sql, params, scale = _placeholders(members), list(members), total / len(members)
+            else:  # not given
                 base, params = base_for(None)
-                members, scale = f"SELECT d.product_id {base}", 1.0
-            self._facet_counts(cursor, others, [*params, *chosen], members, facets, scale)
+                ids_sql, scale = f"SELECT d.product_id {base}", 1.0
+            self._facet_counts(cursor, others, [*params, *chosen], ids_sql, facets, scale)
         for name in chosen:
             own_base, own_params = base_for(name)
-            members, scale = f"SELECT d.product_id {own_base}", 1.0
-            if sample is not None:
+            own_ids, scale = f"SELECT d.product_id {own_base}", 1.0
+            if sampled:
                 # A wider set than the matches: its own best sellers, and how many it holds.
                 cursor.execute(
                     f"SELECT d.product_id, COUNT(*) OVER () {own_base}"
@@ -445,8 +458,8 @@ class SqlIndexBackend(SearchBackend):
                 )
                 found = cursor.fetchall()
                 own_params = [row[0] for row in found]
-                members, scale = _placeholders(own_params), int(found[0][1]) / len(found)
-            self._facet_counts(cursor, " AND f.name = %s", [*own_params, name], members, facets, scale)
+                own_ids, scale = _placeholders(own_params), int(found[0][1]) / len(found)
+            self._facet_counts(cursor, " AND f.name = %s", [*own_params, name], own_ids, facets, scale)
         for name, counts in facets.items():
             if name not in ("price", "in_stock"):
                 counts.sort(key=lambda c: (-c.count, c.label))
