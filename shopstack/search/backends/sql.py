@@ -289,23 +289,36 @@ class SqlIndexBackend(SearchBackend):
             joined = f"FROM ({match_sql}) AS m JOIN search_searchdocument d ON d.product_id = m.id"
             return f"{joined} WHERE {where}", [*match_params, *where_params]
 
-        base, base_params = base_for(scored=True)
-        # One pass over the matches gives the page, the total, the in-stock and price bucket
-        # counts (exact), and the ids the facets are counted over: every match, or a broad
-        # match's SAMPLE best sellers (rows past the page, by `sales_rank`).
+        # One pass over the matches gives the page, the total, the in-stock counts, the price
+        # bucket counts without the price range (multi-select: see `_counts`; the range is
+        # applied here, as `ok`, not in the WHERE), and the ids the facets are counted over:
+        # every match, or a broad match's SAMPLE best sellers (rows past the page, by
+        # `sales_rank`). Without a match in the range, one row outside it brings the counts.
+        base, base_params = base_for("price", scored=True)
+        ok_sql, ok_params = _price_range_sql(filters)
+        ok = f"(CASE WHEN {ok_sql} THEN 1 ELSE 0 END)"
         buckets_sql, bucket_params = _bucket_sums(over=True)
         cursor.execute(
-            "SELECT id, score, title, total, sales_rank, in_stock, page_rank, " + _bucket_columns() + " FROM"
-            " (SELECT d.product_id AS id, m.score AS score, d.title AS title, COUNT(*) OVER () AS total,"
-            f" SUM(CASE WHEN d.in_stock THEN 1 ELSE 0 END) OVER () AS in_stock, {buckets_sql},"
-            f" ROW_NUMBER() OVER (ORDER BY {order_sql}) AS page_rank,"
-            f" ROW_NUMBER() OVER (ORDER BY d.units_sold DESC, d.product_id) AS sales_rank {base}) AS r"
-            " WHERE (page_rank > %s AND page_rank <= %s)"
-            " OR sales_rank <= (CASE WHEN total > %s THEN %s ELSE %s END)"
+            "SELECT id, score, title, total, sales_rank, in_stock, page_rank, ok, "
+            + _bucket_columns()
+            + f" FROM (SELECT d.product_id AS id, m.score AS score, d.title AS title, {ok} AS ok,"
+            f" SUM({ok}) OVER () AS total,"
+            f" SUM(CASE WHEN d.in_stock THEN {ok} ELSE 0 END) OVER () AS in_stock, {buckets_sql},"
+            f" ROW_NUMBER() OVER (PARTITION BY {ok} ORDER BY {order_sql}) AS page_rank,"
+            f" ROW_NUMBER() OVER (PARTITION BY {ok} ORDER BY d.units_sold DESC, d.product_id) AS sales_rank"
+            f" {base}) AS r"
+            " WHERE (ok = 1 AND ((page_rank > %s AND page_rank <= %s)"
+            " OR sales_rank <= (CASE WHEN total > %s THEN %s ELSE %s END)))"
+            " OR (ok = 0 AND total = 0 AND page_rank = 1)"
             " ORDER BY page_rank",
             [
+                *ok_params,
+                *ok_params,
+                *ok_params,
                 *bucket_params,
+                *ok_params,
                 *order_params,
+                *ok_params,
                 *base_params,
                 offset,
                 offset + per_page,
@@ -315,21 +328,18 @@ class SqlIndexBackend(SearchBackend):
             ],
         )
         rows = cursor.fetchall()
+        known: tuple[int, list[int]] | None = None
+        if rows:
+            total = int(rows[0][3] or 0)
+            known = (int(rows[0][5] or 0), [int(count or 0) for count in rows[0][8:]])
+        else:
+            total = 0
+        rows = [row for row in rows if row[7] == 1]
         hits = [
             Hit(id=row[0], score=float(row[1] or 0), highlights=highlights(row[2], query))
             for row in rows
             if offset < row[6] <= offset + per_page
         ]
-        known: tuple[int, list[int]] | None = None
-        if rows:
-            total = int(rows[0][3])
-            known = (int(rows[0][5] or 0), [int(count or 0) for count in rows[0][7:]])
-        elif offset:
-            count_base, count_params = base_for(None)
-            cursor.execute(f"SELECT COUNT(*) {count_base}", count_params)
-            total = int(cursor.fetchone()[0] or 0)
-        else:
-            total = 0
         sampled = total > SAMPLE_ABOVE
         members = sorted(row[0] for row in rows if not sampled or row[4] <= SAMPLE)
         # Counted only if the result is shown (base.Deferred): a search ranks tiers, corrected
@@ -396,15 +406,15 @@ class SqlIndexBackend(SearchBackend):
         members: list[int],
         sampled: bool,
     ) -> dict[str, list[FacetCount]]:
-        """The facet counts of the `total` matches (`known`: their in-stock and price bucket
-        counts, when the page's statement gave them). Multi-select facets: each facet is
-        counted under every filter except its own (with colour=red chosen, the colour facet
-        still counts blue and green, so the shopper can switch or add one); so are the price
-        buckets (without the price range) and the in-stock count (without the in-stock
-        filter). `members`: the ids of the matches, or with `sampled` (a match set of more than
-        SAMPLE_ABOVE products) those of its SAMPLE best sellers: the facets are then counted
-        over the sample and scaled, as tantivy
-        does (docs/search.md); so has then each facet's own set under the other filters."""
+        """The facet counts of the `total` matches (`known`: their in-stock count and the
+        price bucket counts without the price range, when the page's statement gave them).
+        Multi-select facets: each facet is counted under every filter except its own (with
+        colour=red chosen, the colour facet still counts blue and green, so the shopper can
+        switch or add one); so are the price buckets (without the price range) and the
+        in-stock count (without the in-stock filter). `members`: the ids of the matches, or
+        with `sampled` (a match set of more than SAMPLE_ABOVE products) those of its SAMPLE
+        best sellers: the facets are then counted over the sample and scaled, as tantivy does
+        (docs/search.md); so is then each chosen facet's own set under the other filters."""
         priced = filters.min_price is not None or filters.max_price is not None
         stocked = filters.in_stock is not None
         chosen = sorted(name for name, values in filters.facets.items() if values)
@@ -412,6 +422,7 @@ class SqlIndexBackend(SearchBackend):
         if not total and not (chosen or priced or stocked):
             return facets
         buckets_sql, bucket_params = _bucket_sums()
+        known_missing = known is None
         if known is None:
             base, params = base_for(None)
             cursor.execute(
@@ -425,7 +436,7 @@ class SqlIndexBackend(SearchBackend):
             stock_base, stock_params = base_for("in_stock")
             cursor.execute(f"SELECT SUM(CASE WHEN d.in_stock THEN 1 ELSE 0 END) {stock_base}", stock_params)
             in_stock = int(cursor.fetchone()[0] or 0)
-        if priced:
+        if priced and known_missing:
             price_base, price_params = base_for("price")
             cursor.execute(f"SELECT {buckets_sql} {price_base}", [*bucket_params, *price_params])
             bucket_counts = [int(count or 0) for count in cursor.fetchone()]
@@ -489,6 +500,19 @@ def _scaled(count: int, scale: float) -> int:
     if scale == 1.0:
         return count
     return max(1, round(count * scale)) if count else 0
+
+
+def _price_range_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
+    """The price range of the filters as one condition on `d` ("1 = 1" without one)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if filters.min_price is not None:
+        clauses.append("d.price_amount >= %s")
+        params.append(filters.min_price)
+    if filters.max_price is not None:
+        clauses.append("d.price_amount <= %s")
+        params.append(filters.max_price)
+    return (" AND ".join(clauses) or "1 = 1"), params
 
 
 def _bucket_columns() -> str:

@@ -164,6 +164,10 @@ def test_each_facet_is_counted_without_its_own_filter(backend: SearchBackend, sh
     cheap = backend.search(q("heart"), filters=SearchFilters(max_price=Decimal("5")))
     assert ids(cheap) == [shop["holder"].pk]
     assert {(c.value, c.count) for c in cheap.facets["price"]} == {("0-5", 1), ("5-10", 1), ("10-20", 1)}
+    # A range that leaves nothing still offers the prices the words find.
+    none = backend.search(q("heart"), filters=SearchFilters(min_price=Decimal("500")))
+    assert (ids(none), none.total) == ([], 0)
+    assert {(c.value, c.count) for c in none.facets["price"]} == {("0-5", 1), ("5-10", 1), ("10-20", 1)}
     assert {(c.value, c.count) for c in cheap.facets["colour"]} == {("white", 1)}
 
     sold_out = backend.search(q("heart"), filters=SearchFilters(in_stock=False))
