@@ -125,7 +125,17 @@ def secret_key(var_dir: Path, *, required: bool) -> str:
     if key_file.exists():
         return key_file.read_text().strip()
     var_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(64)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
-    return key
+    # The web workers, the task worker and the scheduler start together on a fresh var/:
+    # the key is written to a file of its own and linked into place, which succeeds for
+    # exactly one of them, and every process then reads that one key. (Each writing its
+    # own made the worker's test gateway key differ from the web's: every charge got 401.)
+    draft = var_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+    draft.write_text(secrets.token_urlsafe(64))
+    draft.chmod(0o600)
+    try:
+        os.link(draft, key_file)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return key_file.read_text().strip()

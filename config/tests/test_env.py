@@ -32,3 +32,23 @@ def test_email_urls():
     assert mailer_from_url("console://")["BACKEND"].endswith("console.EmailBackend")
     with pytest.raises(ValueError, match="scheme"):
         mailer_from_url("carrier-pigeon://coop")
+
+
+def test_processes_starting_together_on_a_fresh_var_dir_share_one_secret_key(tmp_path):
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from pathlib import Path; from config.settings.env import secret_key; "
+        "print(secret_key(Path(sys.argv[1]), required=False))"
+    )
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path / "var")], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(6)
+    ]
+    keys = {proc.communicate(timeout=60)[0].strip() for proc in starts}
+    assert len(keys) == 1
+    assert keys == {(tmp_path / "var" / "secret_key").read_text().strip()}
+    assert [p.name for p in (tmp_path / "var").iterdir()] == ["secret_key"]  # no drafts left

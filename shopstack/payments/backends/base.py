@@ -84,6 +84,19 @@ class GatewayError(Exception):
             self.outcome_unknown = outcome_unknown
 
 
+# Answers that say the gateway would not look at the request at all (our credentials or
+# our rate, not the shopper's card): nothing happened, so the call is tried again later.
+NOT_PROCESSED_STATUSES = frozenset({401, 403, 408, 429})
+
+
+def refused_unprocessed(error: GatewayError) -> bool:
+    """Whether the gateway turned the request away without acting on it: never sent, or
+    refused for our credentials or rate. Such a refusal is retried, never a decline."""
+    if error.outcome_unknown:
+        return False
+    return error.http_status is None or error.http_status in NOT_PROCESSED_STATUSES
+
+
 class GatewayTimeout(GatewayError):
     """No answer in time: the gateway may or may not have acted."""
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shopstack.core.errors import ValidationFailed
-from shopstack.payments.backends.base import GatewayError, GatewayResult, GatewayStatus
+from shopstack.payments.backends.base import GatewayError, GatewayResult, GatewayStatus, refused_unprocessed
 from shopstack.payments.models import (
     Payment,
     PaymentStatus,
@@ -92,9 +92,11 @@ def payment_authorize(*, payment: Payment, return_url: str = "") -> Payment:
 def _authorize_unanswered(
     *, payment: Payment, txn: PaymentTransaction, error: GatewayError, previous_sent_at: datetime | None
 ) -> Payment:
-    if not error.outcome_unknown and error.http_status is None:
-        # Refused before sending: nothing happened (this time), so nothing is in flight
-        # but what an earlier attempt with the same key may have sent. Retry the call.
+    if refused_unprocessed(error):
+        # Refused before sending, or turned away for our key or our rate (a misconfigured
+        # or throttled shop is not a declined card): nothing happened this time, so nothing
+        # is in flight but what an earlier attempt with the same key may have sent. The
+        # order's step fails and is retried with backoff; the payment stays pending.
         PaymentTransaction.objects.filter(pk=txn.pk, status=TransactionStatus.UNKNOWN).update(
             error_message=error.message, sent_at=previous_sent_at, updated_at=timezone.now()
         )

@@ -267,3 +267,21 @@ def test_two_workers_authorizing_the_same_payment_charge_once(live_gateway):
     assert LedgerCharge.objects.count() == 1
     assert PaymentTransaction.objects.count() == 1
     assert events(payment) == ["PaymentAuthorized"]
+
+
+def test_a_gateway_refusing_our_key_is_retried_not_a_declined_card(live_gateway):
+    """A shop whose gateway key is wrong (or rotated) must not cancel its customers' orders
+    as if their cards were declined: the payment stays pending and the call is retried."""
+    payment = new_payment(live_gateway)
+    right_key = live_gateway.backend.api_key
+    live_gateway.backend.api_key = "sk_test_wrong"
+    with pytest.raises(GatewayError) as refused:
+        services.payment_authorize(payment=payment)
+    assert refused.value.http_status == 401
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+    assert "PaymentFailed" not in events(payment)
+    assert not LedgerCharge.objects.exists()
+    live_gateway.backend.api_key = right_key  # fixed: the retry authorizes, once
+    assert services.payment_authorize(payment=payment).status == PaymentStatus.AUTHORIZED
+    assert LedgerCharge.objects.count() == 1
