@@ -29,8 +29,7 @@ def enqueue_with_transaction(task: Task, enqueue: Callable[[], object], *, using
     """Run `enqueue` (which enqueues `task`) as part of the current transaction if the
     task's queue is stored in the same database, else once the transaction commits.
     Outside a transaction both come to the same: it runs now."""
-    connection = transaction.get_connection(using)
-    if connection.in_atomic_block and _queue_is_in_database(task, connection.alias):
+    if enqueued_in_transaction(task, using=using):
         enqueue()
     else:
         transaction.on_commit(enqueue, using=using)

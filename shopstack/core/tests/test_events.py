@@ -24,7 +24,9 @@ def test_an_event_reaches_its_handler_after_commit_only(received):
     assert OutboxEvent.objects.get().dispatched_at is not None
 
 
-def test_a_rolled_back_change_announces_nothing(received):
+def _record_then_roll_back() -> None:
+    """An event in a transaction that then fails."""
+
     def change_then_fail():
         with transaction.atomic():
             events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id=1, payload={})
@@ -32,6 +34,10 @@ def test_a_rolled_back_change_announces_nothing(received):
 
     with pytest.raises(RuntimeError):
         change_then_fail()
+
+
+def test_a_rolled_back_change_announces_nothing(received):
+    _record_then_roll_back()
     assert received == []
     assert not OutboxEvent.objects.exists()
 
@@ -130,13 +136,7 @@ def test_with_a_database_queue_the_dispatch_task_commits_with_the_events(databas
 
 
 def test_with_a_database_queue_a_rolled_back_transaction_leaves_no_task(database_queue):
-    def change_then_fail():
-        with transaction.atomic():
-            events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id=1, payload={})
-            raise RuntimeError
-
-    with pytest.raises(RuntimeError):
-        change_then_fail()
+    _record_then_roll_back()
     assert _dispatch_tasks() == 0
     assert not OutboxEvent.objects.exists()
 

@@ -41,11 +41,24 @@ DROP_SQL = [
 # on that expression, or every autocomplete reads every row.
 SUGGEST_VECTOR = "ts_filter(vector, '{a,b}')"
 SEARCH_TABLES = ("search_pg_text", "search_searchterm", "search_searchdocument", "search_searchfacet")
+
+
 # Migration 0006. GIN's fast update parks new entries in a pending list that every search
 # then reads in full, until a vacuum merges it (up to gin_pending_list_limit, 4 MB): the
 # whole index of a freshly loaded catalog sat there (searches 2-10x slower, and the planner
 # chose the trigram index for the vocabulary's equality look-ups). Writes go straight into
 # the index instead; the statistics are gathered (none exist until ANALYZE or autovacuum).
+def on_postgresql(statements: list[str]) -> Any:
+    """A migration function running `statements` on PostgreSQL and nothing elsewhere."""
+
+    def run(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            for statement in statements:
+                schema_editor.execute(statement)
+
+    return run
+
+
 TUNE_SQL = [
     "ALTER INDEX search_pg_text_vector SET (fastupdate = off)",
     "ALTER INDEX search_term_trgm SET (fastupdate = off)",

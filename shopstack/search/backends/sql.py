@@ -206,12 +206,7 @@ class SqlIndexBackend(SearchBackend):
         clauses: list[str] = []
         params: list[Any] = []
         if ignore != "price":
-            if filters.min_price is not None:
-                clauses.append("d.price_amount >= %s")
-                params.append(filters.min_price)
-            if filters.max_price is not None:
-                clauses.append("d.price_amount <= %s")
-                params.append(filters.max_price)
+            clauses, params = _price_clauses(filters)
         if filters.in_stock is not None and ignore != "in_stock":
             clauses.append("d.in_stock = %s")
             params.append(filters.in_stock)
@@ -502,8 +497,8 @@ def _scaled(count: int, scale: float) -> int:
     return max(1, round(count * scale)) if count else 0
 
 
-def _price_range_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
-    """The price range of the filters as one condition on `d` ("1 = 1" without one)."""
+def _price_clauses(filters: SearchFilters) -> tuple[list[str], list[Any]]:
+    """The conditions on `d` of the filters' price range, with their parameters."""
     clauses: list[str] = []
     params: list[Any] = []
     if filters.min_price is not None:
@@ -512,6 +507,12 @@ def _price_range_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
     if filters.max_price is not None:
         clauses.append("d.price_amount <= %s")
         params.append(filters.max_price)
+    return clauses, params
+
+
+def _price_range_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
+    """The price range of the filters as one condition on `d` ("1 = 1" without one)."""
+    clauses, params = _price_clauses(filters)
     return (" AND ".join(clauses) or "1 = 1"), params
 
 
