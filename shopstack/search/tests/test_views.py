@@ -136,3 +136,11 @@ def test_admin_lists_top_and_zero_result_queries(admin_client, shop) -> None:
     assert "zzqx" in html
     assert admin_client.get("/admin/search/synonym/add/").status_code == 200
     assert admin_client.get("/admin/search/merchandisingrule/add/").status_code == 200
+
+
+@pytest.mark.parametrize("log", ["9" * 40, "not-a-token", "x" * 5000, "'; DROP TABLE x; --"])
+def test_a_click_with_a_bad_log_reference_still_redirects_and_notes_nothing(client, shop, log) -> None:
+    client.get("/search/", {"q": "heart holder"})
+    response = client.get("/search/click/", {"log": log, "product": shop["red"].pk})
+    assert response.status_code == 302
+    assert not SearchQuery.objects.filter(clicked_product__isnull=False).exists()
