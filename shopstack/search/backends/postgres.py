@@ -95,6 +95,13 @@ UNSUGGEST_SQL = [
 # Suggestions are ranked among this many best-selling matches of what was typed (all of them
 # when fewer): a short prefix costs no more than a long one.
 SUGGEST_WINDOW = 500
+# A query matching more than WINDOW products is ranked, filtered and counted over its WINDOW
+# best sellers (found by the index on units sold), its total and facets scaled to its matches
+# counted up to COUNT_CAP, as the SQLite engine does (docs/search.md, "Very broad queries"):
+# ts_rank reads every matching vector, a second at a million products for a word like "bag".
+WINDOW = 1_000
+WIDER = 8  # a filter that leaves less than a page looks at 8 x WINDOW, then at every match
+COUNT_CAP = 50_000
 UNTUNE_SQL = [
     "DROP INDEX IF EXISTS search_pg_text_suggest",
     "ALTER INDEX search_pg_text_vector RESET (fastupdate)",
@@ -165,16 +172,32 @@ class PostgresBackend(SqlIndexBackend):
     def _match_sql(
         self, query: ParsedQuery, window: Window | None = None, *, scored: bool = True
     ) -> tuple[str, list[Any]]:
-        # No window: PostgreSQL ranks every match (the targets are the embedded tier's).
         score = f"-ts_rank('{RANK_WEIGHTS}', t.vector, q.query)" if scored else "0.0"
         # A fence (OFFSET 0): the score is worked out here, and the vectors go no further
         # (joined and sorted along with the rows, a broad match's sorts spilled to disk).
         return (
             f"SELECT id, score FROM (SELECT t.product_id AS id, {score} AS score"
             f" FROM search_pg_text t, to_tsquery('{CONFIG}', %s) AS q(query) WHERE t.vector @@ q.query"
-            " OFFSET 0) AS fenced",
-            [tsquery_text(query)],
+            f"{' AND ' + window.sql if window else ''} OFFSET 0) AS fenced",
+            [tsquery_text(query), *(window.params if window else ())],
         )
+
+    def _window(self, cursor: Any, query: ParsedQuery, *, widen: int = 0) -> Window | None:
+        if widen > 1 or not _has_suggest_columns(cursor):  # units sold came with migration 0007
+            return None
+        size = WINDOW * WIDER**widen
+        match = f"FROM search_pg_text t, to_tsquery('{CONFIG}', %s) AS q(query) WHERE t.vector @@ q.query"
+        text = tsquery_text(query)
+        # Counted first: most queries match fewer than a window, and counting them is cheap.
+        cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 {match} LIMIT %s) AS c", [text, COUNT_CAP])
+        matches = int(cursor.fetchone()[0])
+        if matches <= size:
+            return None
+        cursor.execute(
+            f"SELECT t.product_id {match} ORDER BY t.units_sold DESC, t.product_id LIMIT %s", [text, size]
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        return Window(sql="t.product_id = ANY(%s)", params=(ids,), size=size, matches=matches)
 
     def _text_write(self, cursor: Any, documents: list[ProductDocument]) -> None:
         vector = " || ".join(f"setweight(to_tsvector('{CONFIG}', %s), '{weight}')" for weight in "ABCD")

@@ -98,6 +98,7 @@ def test_did_you_mean_when_the_typo_still_finds_something(shop: dict) -> None:
 
 
 def test_synonyms_from_the_admin_model(shop: dict) -> None:
+    Synonym.objects.all().delete()  # a shop that removed the starter set (search/starter.py)
     assert found("cup") == ["Paper Party Cups"]
     Synonym.objects.create(words="mug, cup")
     Synonym.objects.create(words="xmas, christmas")
@@ -206,12 +207,12 @@ def test_a_large_backlog_is_left_to_a_worker(shop: dict, django_capture_on_commi
 
 
 def test_a_category_rename_or_move_reaches_the_index_without_a_reindex(shop: dict) -> None:
-    assert found("kitchen mug") == ["Pottering Mug"]
+    assert found("kitchen pottering") == ["Pottering Mug"]
     kitchen = shop["mug"].category
     kitchen.name = "Scullery"
     kitchen.save()
-    assert found("scullery mug") == ["Pottering Mug"]
-    assert search_products(text="kitchen mug", log=False).relaxed  # the old name no longer matches
+    assert found("scullery pottering") == ["Pottering Mug"]
+    assert search_products(text="kitchen pottering", log=False).relaxed  # the old name no longer matches
     outcome = search_products(text="mug", log=False)
     assert [c.label for c in outcome.result.facets["category"]] == ["Scullery"]
 
@@ -219,7 +220,7 @@ def test_a_category_rename_or_move_reaches_the_index_without_a_reindex(shop: dic
     home = make_category(name="Homeware")
     kitchen.parent = home
     kitchen.save()
-    assert found("homeware mug") == ["Pottering Mug"]
+    assert found("homeware pottering") == ["Pottering Mug"]
     assert {c.label for c in search_products(text="mug", log=False).result.facets["category"]} == {
         "Scullery",
         "Homeware",
