@@ -12,15 +12,18 @@ in-process cache, so a shared Redis is never touched: caching plays no part in r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
 DEMO_DATASET = PACKAGE / "datasets" / "demo"
 REPO = PACKAGE.parents[2]
+TANTIVY = "shopstack.search.backends.tantivy_engine.TantivyBackend"
 DEFAULT_OUTPUT = REPO / "bench" / "results" / "search-eval-latest.md"
 
 
@@ -29,6 +32,24 @@ def _django(settings: str) -> None:
     import django
 
     django.setup()
+
+
+@contextlib.contextmanager
+def _shop_default_engine() -> Iterator[None]:
+    """The engine a shop gets on this database, unless SEARCH_BACKEND names one. The test
+    profile runs FTS5 on SQLite (a tantivy directory outlives the rollback that ends each
+    test); a shop's embedded default is tantivy, here with an index directory of its own."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import override_settings
+
+    if connection.vendor != "sqlite" or os.environ.get("SEARCH_BACKEND"):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="shopstack-eval-tantivy-") as directory:
+        engine = {"BACKEND": TANTIVY, "OPTIONS": {"path": directory}}
+        with override_settings(SEARCH={**settings.SEARCH, **engine}):
+            yield
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -61,7 +82,8 @@ def _run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     try:
-        run = evaluate_fresh(dataset)
+        with _shop_default_engine():
+            run = evaluate_fresh(dataset)
     except EvalError as error:
         print(f"eval-search: {error}", file=sys.stderr)
         return 1

@@ -57,7 +57,7 @@ def report_markdown(run: EvalRun) -> str:
         "# Search relevance: our search vs plain BM25",
         "",
         f"Judgement set `{run.dataset.path}`: {products:,} products, {len(run.results)} queries; "
-        f"database {run.database}; import + index {run.import_seconds:.1f} s; "
+        f"database {run.database}, engine {run.engine}; import + index {run.import_seconds:.1f} s; "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.{_timing(run)}",
         "",
         "Each cell is **ours / BM25** (mean over the queries); ⚠ marks where ours is lower.",

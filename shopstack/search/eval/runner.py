@@ -24,6 +24,7 @@ from shopstack.core.runtime import settle_heap
 from shopstack.search.eval.baseline import Bm25Baseline
 from shopstack.search.eval.dataset import Dataset, EvalQuery
 from shopstack.search.eval.metrics import ndcg_at_k, recall_at_k, reciprocal_rank
+from shopstack.search.indexing import search_backend
 
 SEARCH_URL = "/api/v1/search"
 DEPTH = 100  # recall@100 needs the first 100 results
@@ -69,6 +70,8 @@ class EvalRun:
     results: list[QueryResult] = field(default_factory=list)
     import_seconds: float = 0.0
     database: str = ""
+    # The search backend's class name.
+    engine: str = ""
     # Wall time of each first-page API request, in milliseconds (the whole stack in process).
     first_page_ms: list[float] = field(default_factory=list)
 
@@ -135,7 +138,7 @@ def _codes_by_product_id(dataset: Dataset) -> dict[int, str]:
 
 def evaluate(dataset: Dataset, progress: Callable[[str], None] | None = None) -> EvalRun:
     """Import the set's products into the current database and score every query."""
-    run = EvalRun(dataset=dataset, database=connection.vendor)
+    run = EvalRun(dataset=dataset, database=connection.vendor, engine=type(search_backend()).__name__)
     started = time.perf_counter()
     catalog_import(dataset)
     run.import_seconds = time.perf_counter() - started
