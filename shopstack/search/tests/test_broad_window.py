@@ -119,3 +119,16 @@ def test_suggestions_start_at_two_letters(bags: list, backend: SqlIndexBackend) 
     assert [s.id for s in backend.suggest("ju", limit=3)] == [p.pk for p in bags[::-1][:3]]
     # A one-letter word still being typed waits for its second letter.
     assert [s.id for s in backend.suggest("jumbo n", limit=3)] == [p.pk for p in bags[::-1][:3]]
+
+
+def test_a_window_wider_than_the_matches_is_exact_whatever_the_estimate(
+    bags: list, backend: SqlIndexBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module, _ = _engine()
+    # Nothing counted: PostgreSQL goes by the planner's estimate, which may say more than 20.
+    monkeypatch.setattr(module, "COUNT_CAP", 0)
+    monkeypatch.setattr(module, "WINDOW", 20)
+    result = backend.search(parse_query("bag"), filters=SearchFilters(), per_page=4)
+    assert result.exhaustive
+    assert result.total == 12
+    assert [hit.id for hit in result.hits] == [p.pk for p in bags[-4:]][::-1]
