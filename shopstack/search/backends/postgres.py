@@ -293,18 +293,35 @@ class PostgresBackend(SqlIndexBackend):
             # A and B weights of the vector, the `suggest` column), by ts_rank times the
             # popularity lift (ln(1 + units sold), as SearchDocument.popularity).
             if _has_suggest_columns(cursor):
-                cursor.execute(
-                    "SELECT d.product_id, d.title, d.slug FROM"
-                    " (SELECT product_id, rank FROM"
-                    f" (SELECT t.product_id, ts_rank('{RANK_WEIGHTS}', t.vector, q.query)"
+                # The window's rows: walking the units-sold index for a common prefix (ranked as
+                # they come); for a rare one, from the words' index, sorted by units sold first,
+                # then ranked (ts_rank reads the whole vector: not for every match). As for a
+                # search's window, by the rows each reads (SUGGEST_WINDOW x rows / matches walked,
+                # every match otherwise), the walk's rows counted double: at a million products
+                # "lun" (11k matches) 92 ms walked, 22 ms not; "mu" (35k) 17 ms walked, 99 not.
+                matches = _estimate(cursor, "t.suggest @@ q.query", terms)
+                walk = 2 * matches * matches >= SUGGEST_WINDOW * _rows(cursor)
+                window = (
+                    f"SELECT t.product_id, ts_rank('{RANK_WEIGHTS}', t.vector, q.query)"
                     " * (1.0 + 0.1 * ln(1.0 + t.units_sold)) AS rank"
                     f" FROM search_pg_text t, to_tsquery('{CONFIG}', %s) AS q(query)"
-                    " WHERE t.suggest @@ q.query"
-                    " ORDER BY t.units_sold DESC, t.product_id LIMIT %s) AS w"
+                    " WHERE t.suggest @@ q.query ORDER BY t.units_sold DESC, t.product_id LIMIT %s"
+                    if walk
+                    else f"SELECT t.product_id, ts_rank('{RANK_WEIGHTS}', t.vector, q.query)"
+                    " * (1.0 + 0.1 * ln(1.0 + t.units_sold)) AS rank"
+                    " FROM (SELECT t.product_id FROM search_pg_text t,"
+                    f" to_tsquery('{CONFIG}', %s) AS q(query) WHERE t.suggest @@ q.query"
+                    " ORDER BY t.units_sold + 0 DESC, t.product_id LIMIT %s) AS best"
+                    " JOIN search_pg_text t ON t.product_id = best.product_id,"
+                    f" to_tsquery('{CONFIG}', %s) AS q(query)"
+                )
+                cursor.execute(
+                    "SELECT d.product_id, d.title, d.slug FROM"
+                    f" (SELECT product_id, rank FROM ({window}) AS w"
                     " ORDER BY rank DESC, product_id LIMIT %s) AS s"
                     " JOIN search_searchdocument d ON d.product_id = s.product_id"
                     " ORDER BY s.rank DESC, s.product_id",
-                    [terms, SUGGEST_WINDOW, limit],
+                    [terms, SUGGEST_WINDOW, *([] if walk else [terms]), limit],
                 )
             else:  # code deployed before `migrate` ran 0007: every match ranked
                 cursor.execute(
