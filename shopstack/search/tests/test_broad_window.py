@@ -132,3 +132,16 @@ def test_a_window_wider_than_the_matches_is_exact_whatever_the_estimate(
     assert result.exhaustive
     assert result.total == 12
     assert [hit.id for hit in result.hits] == [p.pk for p in bags[-4:]][::-1]
+
+
+@pytest.mark.parametrize("estimate", [0, 10**9], ids=["rare prefix", "common prefix"])
+def test_postgres_suggestions_are_the_same_walked_or_read_from_the_words_index(
+    bags: list, backend: SqlIndexBackend, monkeypatch: pytest.MonkeyPatch, estimate: int
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL chooses how to read a prefix's best sellers (by the planner's estimate)")
+    monkeypatch.setattr(postgres, "_estimate", lambda *args: estimate)
+    monkeypatch.setattr(postgres, "SUGGEST_WINDOW", 5)
+    # Ranked within the five best sellers; ties in rank go to the better seller.
+    assert [s.id for s in backend.suggest("jum", limit=3)] == [p.pk for p in bags[::-1][:3]]
+    assert backend.suggest("zz") == []
