@@ -17,7 +17,10 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
+from shopstack.core.models import ReferenceStamp
 from shopstack.core.reference import reference_changed
+from shopstack.search.models import SearchState, Synonym
+from shopstack.search.reference import STAMP
 
 STARTER_GROUPS = (
     # British and American spellings.
@@ -72,9 +75,6 @@ SEEDED_KEY = "starter-synonyms"
 
 def add_starter_synonyms(*, using: str = DEFAULT_DB_ALIAS) -> int:
     """Add the starter groups unless this database has had them; how many were added."""
-    from shopstack.search.models import SearchState, Synonym
-    from shopstack.search.reference import STAMP
-
     with transaction.atomic(using=using):
         _, first_time = SearchState.objects.using(using).get_or_create(key=SEEDED_KEY)
         if not first_time:
@@ -88,10 +88,7 @@ def add_starter_synonyms(*, using: str = DEFAULT_DB_ALIAS) -> int:
     return len(added)
 
 
-def on_post_migrate(sender: Any, using: str = DEFAULT_DB_ALIAS, plan: Any = None, **kwargs: Any) -> None:
-    from shopstack.core.models import ReferenceStamp
-    from shopstack.search.models import SearchState, Synonym
-
+def on_post_migrate(sender: Any, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
     # Only once the tables exist (`migrate` to an earlier state sends the signal too).
     tables = {model._meta.db_table for model in (SearchState, Synonym, ReferenceStamp)}
     if tables <= set(connections[using].introspection.table_names()):

@@ -104,6 +104,8 @@ SUGGEST_WINDOW = 500
 WINDOW = 1_000
 WIDER = 8  # a filter that leaves less than a page looks at 8 x WINDOW, then at every match
 COUNT_CAP = 10_000
+# The text index and the query as a tsquery (its one parameter), for every statement reading it.
+MATCHING = f"FROM search_pg_text t, to_tsquery('{CONFIG}', %s) AS q(query)"
 # Database name -> (rows of search_pg_text as the statistics say, when read): a window's plan.
 _row_counts: dict[str, tuple[float, float]] = {}
 ROW_COUNT_SECONDS = 600.0
@@ -156,11 +158,7 @@ def _no_jit(cursor: Any) -> None:
 def _estimate(cursor: Any, condition: str, text: str) -> int:
     """The planner's estimate of the rows of search_pg_text `t` meeting `condition` on the
     tsquery `text` (q.query): planning only, a fraction of a millisecond."""
-    cursor.execute(
-        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM search_pg_text t, to_tsquery('{CONFIG}', %s) AS q(query)"
-        f" WHERE {condition}",
-        [text],
-    )
+    cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 {MATCHING} WHERE {condition}", [text])
     plan = cursor.fetchone()[0]
     return int((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
 
@@ -205,7 +203,7 @@ class PostgresBackend(SqlIndexBackend):
         # (joined and sorted along with the rows, a broad match's sorts spilled to disk).
         return (
             f"SELECT id, score FROM (SELECT t.product_id AS id, {score} AS score"
-            f" FROM search_pg_text t, to_tsquery('{CONFIG}', %s) AS q(query) WHERE t.vector @@ q.query"
+            f" {MATCHING} WHERE t.vector @@ q.query"
             f"{' AND ' + window.sql if window else ''} OFFSET 0) AS fenced",
             [tsquery_text(query), *(window.params if window else ())],
         )
@@ -214,7 +212,7 @@ class PostgresBackend(SqlIndexBackend):
         if widen > 1 or not _has_suggest_columns(cursor):  # units sold came with migration 0007
             return None
         size = WINDOW * WIDER**widen
-        match = f"FROM search_pg_text t, to_tsquery('{CONFIG}', %s) AS q(query) WHERE t.vector @@ q.query"
+        match = f"{MATCHING} WHERE t.vector @@ q.query"
         text = tsquery_text(query)
         # How many match: the planner's estimate (from the words' statistics; close for one
         # word, low for words that go together) when it is past COUNT_CAP, else counted up to
@@ -227,8 +225,6 @@ class PostgresBackend(SqlIndexBackend):
             matches = int(cursor.fetchone()[0])
             if matches <= size:
                 return None
-            if matches >= COUNT_CAP:
-                matches = max(matches, estimate)
         # The `size` best sellers among them: walking the units-sold index until that many match
         # reads about size x rows / matches rows, the words' index reads every match (then a
         # top-N sort); the planner, which misjudges the walk, is told which ("+ 0" keeps it off
@@ -301,16 +297,15 @@ class PostgresBackend(SqlIndexBackend):
                 # "lun" (11k matches) 92 ms walked, 22 ms not; "mu" (35k) 17 ms walked, 99 not.
                 matches = _estimate(cursor, "t.suggest @@ q.query", terms)
                 walk = 2 * matches * matches >= SUGGEST_WINDOW * _rows(cursor)
-                window = (
+                rank = (
                     f"SELECT t.product_id, ts_rank('{RANK_WEIGHTS}', t.vector, q.query)"
                     " * (1.0 + 0.1 * ln(1.0 + t.units_sold)) AS rank"
-                    f" FROM search_pg_text t, to_tsquery('{CONFIG}', %s) AS q(query)"
-                    " WHERE t.suggest @@ q.query ORDER BY t.units_sold DESC, t.product_id LIMIT %s"
+                )
+                window = (
+                    f"{rank} {MATCHING} WHERE t.suggest @@ q.query"
+                    " ORDER BY t.units_sold DESC, t.product_id LIMIT %s"
                     if walk
-                    else f"SELECT t.product_id, ts_rank('{RANK_WEIGHTS}', t.vector, q.query)"
-                    " * (1.0 + 0.1 * ln(1.0 + t.units_sold)) AS rank"
-                    " FROM (SELECT t.product_id FROM search_pg_text t,"
-                    f" to_tsquery('{CONFIG}', %s) AS q(query) WHERE t.suggest @@ q.query"
+                    else f"{rank} FROM (SELECT t.product_id {MATCHING} WHERE t.suggest @@ q.query"
                     " ORDER BY t.units_sold + 0 DESC, t.product_id LIMIT %s) AS best"
                     " JOIN search_pg_text t ON t.product_id = best.product_id,"
                     f" to_tsquery('{CONFIG}', %s) AS q(query)"
