@@ -3,8 +3,32 @@ import math
 import pytest
 
 from shopstack.api.tests.conftest import PASSWORD, error_of
+from shopstack.api.throttling import ClientAnonThrottle, ClientAuthThrottle
 
 ME = "/api/v1/me"
+
+# 30 s into a whole hour: inside one window of every duration these tests use.
+HOUR_START = 1_800_000_000 - 1_800_000_000 % 3600
+
+
+class StoppedClock:
+    """The throttle's clock, held still so that a test's requests cannot straddle a
+    window boundary (a fixed-window counter starts afresh there: with a real clock a
+    "1/s" test lets its second request through whenever the second ticks over)."""
+
+    def __init__(self) -> None:
+        self.now = HOUR_START + 30.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch) -> StoppedClock:
+    stopped = StoppedClock()
+    for throttle in (ClientAnonThrottle, ClientAuthThrottle):
+        monkeypatch.setattr(throttle, "timer", staticmethod(stopped))
+    return stopped
 
 
 def session_token(client, user) -> str:
@@ -80,3 +104,15 @@ def test_rates_from_settings_are_honoured(client, catalog, settings, rate):
     allowed = int(rate.split("/")[0])
     statuses = [client.get("/api/v1/categories").status_code for _ in range(allowed + 1)]
     assert statuses == [200] * allowed + [429]
+
+
+@pytest.mark.parametrize(("rate", "window"), [("1/s", 1), ("2/m", 60)])
+def test_the_next_window_starts_a_fresh_allowance(client, catalog, settings, clock, rate, window):
+    settings.API_THROTTLE_ANON = rate
+    allowed = int(rate.split("/")[0])
+    for _ in range(allowed):
+        assert client.get("/api/v1/categories").status_code == 200
+    response = client.get("/api/v1/categories")
+    assert response.status_code == 429
+    clock.now += window
+    assert client.get("/api/v1/categories").status_code == 200
