@@ -122,6 +122,16 @@ def with_listing_media(products: QuerySet[Product]) -> QuerySet[Product]:
     )
 
 
+def first_images(product_ids: list[int]) -> dict[int, ProductMedia]:
+    """The first image of each of these products that has one (one query): what a card
+    shows, for lists that are not built from a Product queryset (search hits)."""
+    found: dict[int, ProductMedia] = {}
+    media = ProductMedia.objects.filter(product_id__in=product_ids).order_by("product_id", "position", "id")
+    for image in media:
+        found.setdefault(image.product_id, image)
+    return found
+
+
 def product_detail(*, slug: str | None = None, pk: int | None = None) -> Product | None:
     """A published product with everything its page shows, in a fixed number of queries."""
     products = Product.objects.filter(is_published=True).select_related("category", "product_type")

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
+from shopstack.catalog.selectors import first_images
 from shopstack.core.errors import ValidationFailed
 from shopstack.search import selectors
 from shopstack.search.backends.base import PRICE_BUCKETS, SORTS, SearchFilters
@@ -128,10 +129,12 @@ def search(request: HttpRequest) -> HttpResponse:
         ]
         return render(request, "search/results.html", context, status=400)
     documents = selectors.documents_by_id([hit.id for hit in outcome.result.hits])
+    images = first_images(list(documents))
     offset = (page - 1) * PER_PAGE
     hits = [
         {
             "document": documents[hit.id],
+            "image": images.get(hit.id),
             "title": mark_safe(hit.highlights.get("title", "")),  # escaped by highlight()
             "click": reverse("storefront:search-click")
             + "?"
@@ -164,6 +167,9 @@ def search(request: HttpRequest) -> HttpResponse:
             ],
             "in_stock_count": facets["in_stock"][0].count if "in_stock" in facets else 0,
             "in_stock_selected": bool(request.GET.get("in_stock")),
+            "chosen_count": sum(len(values) for values in chosen.values())
+            + bool(current_bucket)
+            + bool(request.GET.get("in_stock")),
             "in_stock_url": _url(request.GET, in_stock=None if request.GET.get("in_stock") else "1"),
             "did_you_mean_url": _url(request.GET, q=outcome.did_you_mean) if outcome.did_you_mean else None,
             "price_buckets": PRICE_BUCKETS,

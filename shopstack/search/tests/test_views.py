@@ -90,6 +90,40 @@ def test_suggest_fragment(client, shop) -> None:
     assert "<html" not in html
 
 
+def test_suggestions_are_options_the_search_box_can_point_at(client, shop) -> None:
+    import re
+
+    html = client.get("/search/suggest/", {"q": "cand"}, headers={"HX-Request": "true"}).content.decode()
+    ids = re.findall(r'role="option" id="([^"]+)"', html)
+    assert len(ids) >= 2  # the category and a product
+    assert len(set(ids)) == len(ids)
+    # The links stay out of the tab order: focus stays in the box (search-box.js).
+    assert html.count('tabindex="-1"') == len(ids)
+
+
+def test_result_cards_show_each_products_first_image(client, shop) -> None:
+    import re
+
+    from shopstack.catalog.media import attach_placeholder_images
+
+    attach_placeholder_images(shop["red"])
+    html = client.get("/search/", {"q": "heart"}).content.decode()
+    grid = html.split('class="product-grid search-hits"', 1)[1].split("</ul>", 1)[0]
+    cards = grid.split('class="card"')[1:]
+    assert len(cards) == 2
+    with_image = [card for card in cards if "<img " in card]
+    assert len(with_image) == 1
+    assert "Red" in with_image[0]
+    assert re.search(r'<img [^>]*srcset="[^"]+"[^>]*alt=""', with_image[0])  # the title names it
+    assert sum("card__placeholder" in card for card in cards) == 1
+
+
+def test_folded_facets_say_how_many_are_chosen(client, shop) -> None:
+    html = client.get("/search/", {"q": "heart", "colour": "red", "in_stock": "1"}).content.decode()
+    assert "(2 chosen)" in html
+    assert "chosen)" not in client.get("/search/", {"q": "heart"}).content.decode()
+
+
 def test_result_links_carry_the_log_token_and_a_click_finds_its_search(client, shop) -> None:
     import re
     from html import unescape
