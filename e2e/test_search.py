@@ -180,3 +180,25 @@ def test_results_page_refines_and_sorts(browser, live_server, candle_shop, scree
         assert errors == []
     finally:
         context.close()
+
+
+def test_searching_works_without_javascript(browser, live_server, candle_shop):
+    context = browser.new_context(viewport={"width": 375, "height": 812}, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + "/")
+        page.get_by_label("Search products").fill("candle")
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_url("**/search/?q=candle")
+        # Nothing folds the facets without the script: they stay open, even on a phone.
+        assert page.locator(".search-facets details").evaluate("d => d.open")
+        page.get_by_label("Sort by").select_option("price")
+        page.get_by_role("button", name="Sort").click()
+        page.wait_for_url("**sort=price**")
+        titles = page.locator(".search-hits .card__title").all_inner_texts()
+        assert titles[0] == "Red glass candle pot"
+        page.get_by_role("link", name="White (1)").click()
+        page.wait_for_url("**colour=white**")
+        assert page.locator(".search-hits .card__title").all_inner_texts() == ["White heart candle holder"]
+    finally:
+        context.close()
