@@ -133,12 +133,16 @@ def _parse_attributes(raw: list[str]) -> dict[str, tuple[str, ...]]:
     return {name: tuple(dict.fromkeys(values)) for name, values in attributes.items()}
 
 
+def listing_image(media: ProductMedia | None) -> dict[str, str] | None:
+    """A card's image (`ListingImage`): a listing's or a search hit's first image."""
+    if media is None:
+        return None
+    return {"url": rendition_url(media, LISTING_WIDTH), "srcset": srcset(media), "alt": media.alt}
+
+
 def _listing_image(product: Product) -> dict[str, str] | None:
     images: list[ProductMedia] = getattr(product, "images", [])
-    if not images:
-        return None
-    media = images[0]
-    return {"url": rendition_url(media, LISTING_WIDTH), "srcset": srcset(media), "alt": media.alt}
+    return listing_image(images[0] if images else None)
 
 
 def _list_item(product: Product) -> dict[str, Any]:

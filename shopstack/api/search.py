@@ -12,10 +12,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from pydantic import StringConstraints
 
-from shopstack.api.schemas import ErrorOut
+from shopstack.api.catalog import listing_image
+from shopstack.api.schemas import ErrorOut, ListingImage
+from shopstack.catalog.selectors import first_images
 from shopstack.core.errors import ValidationFailed
 from shopstack.core.money import quantize
 from shopstack.search import selectors
@@ -50,6 +52,7 @@ class SearchHitOut(Schema):
     currency: str
     in_stock: bool
     highlight: str  # the name, HTML-escaped, with <mark> around matched words
+    image: ListingImage | None = Field(description="The product's first image, as in product lists.")
 
 
 class DetectedOut(Schema):
@@ -156,6 +159,7 @@ def search(
     filters = SearchFilters(facets=facets, min_price=min_price, max_price=max_price, in_stock=in_stock)
     outcome = search_products(text=q, filters=filters, sort=sort, page=page, per_page=limit, source="api")
     documents = selectors.documents_by_id([hit.id for hit in outcome.result.hits])
+    images = first_images(list(documents))
     hits = []
     for hit in outcome.result.hits:
         document = documents.get(hit.id)
@@ -170,6 +174,7 @@ def search(
                 "currency": document.currency,
                 "in_stock": document.in_stock,
                 "highlight": hit.highlights.get("title", ""),
+                "image": listing_image(images.get(hit.id)),
             }
         )
     detected = outcome.detected

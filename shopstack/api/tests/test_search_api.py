@@ -40,6 +40,18 @@ def test_search_answers_hits_facets_and_understanding(client, shop) -> None:
     assert {f["value"] for f in body["facets"]["category"]} == {"candles"}
 
 
+def test_hits_carry_the_first_image_as_product_lists_do(client, shop) -> None:
+    from shopstack.catalog.media import attach_placeholder_images
+
+    red = shop["red"]
+    attach_placeholder_images(red)
+    hits = {hit["name"]: hit for hit in client.get(URL, {"q": "heart holder"}).json()["hits"]}
+    listed = client.get("/api/v1/products", {"category": red.category.slug}).json()["items"]
+    assert hits["Red Heart Candle Holder"]["image"] == next(p["image"] for p in listed if p["id"] == red.pk)
+    assert hits["Red Heart Candle Holder"]["image"]["srcset"]
+    assert hits["White Heart T-Light Holder"]["image"] is None
+
+
 def test_facet_filters_sort_and_paging(client, shop) -> None:
     body = client.get(URL, {"q": "heart", "facet": "colour:red", "sort": "price"}).json()
     assert [hit["name"] for hit in body["hits"]] == ["Red Heart Candle Holder"]
