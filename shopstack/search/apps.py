@@ -6,10 +6,11 @@ class SearchConfig(AppConfig):
     label = "search"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_delete, post_migrate
 
+        from shopstack.catalog.models import Product
         from shopstack.core.events import subscribe
-        from shopstack.search.handlers import on_search_index_behind
+        from shopstack.search.handlers import on_product_deleted, on_search_index_behind
         from shopstack.search.indexing import BACKLOG_EVENT
         from shopstack.search.log import connect_to_requests
         from shopstack.search.reference import track_changes
@@ -19,3 +20,4 @@ class SearchConfig(AppConfig):
         track_changes()
         connect_to_requests()
         post_migrate.connect(on_post_migrate, sender=self)
+        post_delete.connect(on_product_deleted, sender=Product, dispatch_uid="search-product-deleted")

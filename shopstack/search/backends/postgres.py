@@ -109,6 +109,8 @@ MATCHING = f"FROM search_pg_text t, to_tsquery('{CONFIG}', %s) AS q(query)"
 # Database name -> (rows of search_pg_text as the statistics say, when read): a window's plan.
 _row_counts: dict[str, tuple[float, float]] = {}
 ROW_COUNT_SECONDS = 600.0
+# pg_advisory_xact_lock key of index writes: "shopstack search index" as a bigint.
+INDEX_WRITE_LOCK = int.from_bytes(b"ssindex\x01", "big")
 UNTUNE_SQL = [
     "DROP INDEX IF EXISTS search_pg_text_suggest",
     "ALTER INDEX search_pg_text_vector RESET (fastupdate)",
@@ -240,6 +242,11 @@ class PostgresBackend(SqlIndexBackend):
             return None
         return Window(sql="t.product_id = ANY(%s)", params=(ids,), size=size, matches=matches)
 
+    def _lock_writes(self, cursor: Any) -> None:
+        # One lock for every index write, released when the transaction ends: a writer that
+        # waited then deletes the rows the other one committed and writes its own.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INDEX_WRITE_LOCK])
+
     def _text_write(self, cursor: Any, documents: list[ProductDocument]) -> None:
         vector = " || ".join(f"setweight(to_tsvector('{CONFIG}', %s), '{weight}')" for weight in "ABCD")
         texts = [
@@ -310,12 +317,12 @@ class PostgresBackend(SqlIndexBackend):
                     " JOIN search_pg_text t ON t.product_id = best.product_id,"
                     f" to_tsquery('{CONFIG}', %s) AS q(query)"
                 )
+                # The documents are joined before the limit: a text row left without its
+                # document (`manage.py flush` does not empty this table) must not take a place.
                 cursor.execute(
-                    "SELECT d.product_id, d.title, d.slug FROM"
-                    f" (SELECT product_id, rank FROM ({window}) AS w"
-                    " ORDER BY rank DESC, product_id LIMIT %s) AS s"
-                    " JOIN search_searchdocument d ON d.product_id = s.product_id"
-                    " ORDER BY s.rank DESC, s.product_id",
+                    f"SELECT d.product_id, d.title, d.slug FROM ({window}) AS w"
+                    " JOIN search_searchdocument d ON d.product_id = w.product_id"
+                    " ORDER BY w.rank DESC, w.product_id LIMIT %s",
                     [terms, SUGGEST_WINDOW, *([] if walk else [terms]), limit],
                 )
             else:  # code deployed before `migrate` ran 0007: every match ranked

@@ -89,6 +89,13 @@ class SqlIndexBackend(SearchBackend):
     def _prepare(self, cursor: Any) -> None:
         """Session settings the engine's searches want (run before each search)."""
 
+    def _lock_writes(self, cursor: Any) -> None:
+        """Hold off other processes' index writes until this transaction ends. Two searches
+        that find the same product changed both reindex it: each deletes its rows, then
+        inserts them, and where writers do not queue (PostgreSQL) the second insert meets the
+        first one's row, a duplicate key. SQLite's writes already queue (IMMEDIATE
+        transactions), so nothing is needed there."""
+
     def _text_write(self, cursor: Any, documents: list[ProductDocument]) -> None:
         raise NotImplementedError
 
@@ -122,6 +129,7 @@ class SqlIndexBackend(SearchBackend):
                 words[word[:64]] = words.get(word[:64], 0) + 1
         marks = _placeholders(ids)
         with transaction.atomic(), connection.cursor() as cursor:
+            self._lock_writes(cursor)
             self._text_delete(cursor, ids)  # first: the engine may key its rows by the documents
             cursor.execute(f"DELETE FROM search_searchfacet WHERE document_id IN ({marks})", ids)
             cursor.execute(f"DELETE FROM search_searchdocument WHERE product_id IN ({marks})", ids)
@@ -167,11 +175,14 @@ class SqlIndexBackend(SearchBackend):
             chunk = id_list[start : start + BATCH]
             with transaction.atomic():
                 with connection.cursor() as cursor:
+                    self._lock_writes(cursor)
                     self._text_delete(cursor, chunk)
                 SearchDocument.objects.filter(pk__in=chunk).delete()
 
     def clear(self) -> None:
         with transaction.atomic():
+            with connection.cursor() as cursor:
+                self._lock_writes(cursor)
             SearchFacet.objects.all().delete()
             SearchDocument.objects.all().delete()
             SearchTerm.objects.all().delete()

@@ -72,6 +72,24 @@ def test_changes_are_searchable_on_the_next_search(shop: dict) -> None:
     assert not SearchDocument.objects.filter(pk=candle.pk).exists()
 
 
+def test_a_deleted_product_is_neither_suggested_nor_counted(
+    shop: dict, django_capture_on_commit_callbacks
+) -> None:
+    both = {"Red Heart Candle Holder", "Vanilla Scented Candle"}
+    assert {p["title"] for p in search_suggest(text="cand").products} == both
+    total_before = search_products(text="candle", log=False).result.total
+    first = search_suggest(text="cand", limit=1).products[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        SearchDocument.objects.get(pk=first["id"]).product.delete()
+    # The other one takes the single place: nothing is left of the deleted one in the engine.
+    assert [p["title"] for p in search_suggest(text="cand", limit=1).products] == sorted(
+        both - {first["title"]}
+    )
+    outcome = search_products(text="candle", log=False)
+    assert outcome.result.total == total_before - 1
+    assert first["id"] not in [hit.id for hit in outcome.result.hits]
+
+
 def test_typo_is_corrected_when_nothing_matches(shop: dict) -> None:
     outcome = search_products(text="hart holdr", log=False)
     assert outcome.result.total == 2
