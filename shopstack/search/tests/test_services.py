@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
+from shopstack.catalog.models import Product
 from shopstack.catalog.services import products_set_published, variant_set_price
 from shopstack.inventory.services import stock_set_quantity
 from shopstack.search import selectors
@@ -88,6 +89,31 @@ def test_a_deleted_product_is_neither_suggested_nor_counted(
     outcome = search_products(text="candle", log=False)
     assert outcome.result.total == total_before - 1
     assert first["id"] not in [hit.id for hit in outcome.result.hits]
+
+
+def test_products_deleted_together_leave_the_engine_together(
+    shop: dict, django_capture_on_commit_callbacks
+) -> None:
+    from django.db import transaction
+
+    search_products(text="garden", log=False)  # indexed
+    garden = list(Product.objects.filter(name__startswith="Garden"))
+    kept = garden[3].pk
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        for product in garden[:3]:
+            product.delete()
+        try:
+            with transaction.atomic():  # a deletion rolled back: that product stays searchable
+                garden[3].delete()
+                raise RuntimeError
+        except RuntimeError:
+            pass
+    assert len(callbacks) == 1  # one removal for the transaction
+    callbacks[0]()
+    assert search_products(text="garden", log=False).result.total == len(garden) - 3
+    suggested = [p["id"] for p in search_suggest(text="garden", limit=20).products]
+    assert len(suggested) == len(garden) - 3
+    assert kept in suggested
 
 
 def test_typo_is_corrected_when_nothing_matches(shop: dict) -> None:
