@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,18 @@ CHROMIUM_ARGS = [
 ]
 
 VIEWPORTS = {"phone": (375, 812), "tablet": (768, 1024), "desktop": (1280, 800)}
+
+
+def open_page(browser: Any, viewport: str, *, timeout_ms: int = 10_000) -> tuple[Any, Any, list[str]]:
+    """A new browser context at one of VIEWPORTS' sizes, its page, and the list the page's
+    uncaught script errors are added to (tests assert it stays empty). Close the context."""
+    width, height = VIEWPORTS[viewport]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(timeout_ms)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return context, page, errors
 
 
 @pytest.fixture(scope="session")

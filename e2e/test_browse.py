@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from e2e.conftest import VIEWPORTS
+from e2e.conftest import open_page
 from shopstack.catalog.media import attach_placeholder_images
 from shopstack.testing.factories import make_category, make_product
 
@@ -56,12 +56,7 @@ def assert_images_have_alt(page, *, described: bool) -> None:
 
 @pytest.mark.parametrize("viewport", ["phone", "tablet", "desktop"])
 def test_browse_home_category_product(browser, live_server, small_shop, screenshot_dir, viewport):
-    width, height = VIEWPORTS[viewport]
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    context, page, errors = open_page(browser, viewport)
     try:
         response = page.goto(live_server.url + "/")
         assert response.status == 200

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from e2e.conftest import VIEWPORTS
+from e2e.conftest import VIEWPORTS, open_page
 from shopstack.testing.customer_orders import PASSWORD, make_customer, make_order, ship
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -26,12 +26,7 @@ def test_customer_sees_own_orders_and_tracking(browser, live_server, screenshot_
     make_order(customer=ann, number="SS-ANN0002", lines=[("Teapot", 1, "12.50")])
     make_order(customer=bob, number="SS-BOB0001")
 
-    width, height = VIEWPORTS[viewport]
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    context, page, errors = open_page(browser, viewport, timeout_ms=15_000)
     try:
         page.goto(f"{live_server.url}/account/orders/")
         page.wait_for_url("**/accounts/login/**")  # signing in comes first

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from e2e.conftest import VIEWPORTS
+from e2e.conftest import open_page
 from shopstack.catalog.media import attach_placeholder_images
 from shopstack.testing.factories import make_category, make_product
 
@@ -40,16 +40,6 @@ def candle_shop(media_on_disk):
     return products
 
 
-def new_page(browser, viewport: str):
-    width, height = VIEWPORTS[viewport]
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    return context, page, errors
-
-
 def suggestions(page):
     return page.locator("#site-search-suggest [role='option']")
 
@@ -66,7 +56,7 @@ def selected_option(page) -> str:
 
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_suggestions_follow_the_keyboard(browser, live_server, candle_shop, viewport):
-    context, page, errors = new_page(browser, viewport)
+    context, page, errors = open_page(browser, viewport)
     try:
         page.goto(live_server.url + "/")
         box = page.get_by_role("combobox", name="Search products")
@@ -111,7 +101,7 @@ def test_suggestions_follow_the_keyboard(browser, live_server, candle_shop, view
 
 
 def test_suggestions_close_when_the_shopper_looks_elsewhere(browser, live_server, candle_shop):
-    context, page, errors = new_page(browser, "desktop")
+    context, page, errors = open_page(browser, "desktop")
     try:
         page.goto(live_server.url + "/")
         box = page.get_by_role("combobox", name="Search products")
@@ -134,7 +124,7 @@ def test_suggestions_close_when_the_shopper_looks_elsewhere(browser, live_server
 
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_results_page_refines_and_sorts(browser, live_server, candle_shop, screenshot_dir, viewport):
-    context, page, errors = new_page(browser, viewport)
+    context, page, errors = open_page(browser, viewport)
     try:
         page.goto(live_server.url + "/")
         box = page.get_by_role("combobox", name="Search products")
