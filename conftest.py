@@ -1,22 +1,49 @@
-"""Suite-wide fixtures. Every test starts with an empty cache, on either tier."""
+"""Suite-wide fixtures. Every test starts with empty caches and rate-limit counts, on either tier."""
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
 
-from shopstack.api.throttling import local_counters_reset
+from shopstack.core.limits import counters
 from shopstack.core.reference import reference_caches_clear
+
+# Fixtures that give a test the database (pytest-django's own, and the live server's).
+_DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "live_server",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+
+
+def _uses_database(request) -> bool:
+    return request.node.get_closest_marker("django_db") is not None or bool(
+        _DATABASE_FIXTURES & set(request.fixturenames)
+    )
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    # The API's per-process rate counters stand in for the cache on the embedded tier.
-    cache.clear()
-    local_counters_reset()
+def _empty_cache(request):
+    # On the embedded tier the default cache is a table of the test database: it can be
+    # emptied only by a test that may use the database, once that access is set up (the
+    # same helper pytest-django's own fixtures use, so the test keeps its own kind of access).
+    # A test without the database cannot have written to it either.
+    if _uses_database(request):
+        request.getfixturevalue("_django_db_helper")
+    _clear_all(request)
     # Tables emptied by a transactional test's flush send no signals: no copy may outlive them.
     reference_caches_clear()
     yield
-    cache.clear()
-    local_counters_reset()
+    caches["pages"].clear()
+    counters().clear()
+
+
+def _clear_all(request) -> None:
+    if _uses_database(request) or not isinstance(caches["default"], DatabaseCache):
+        caches["default"].clear()
+    caches["pages"].clear()
+    counters().clear()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -1,6 +1,6 @@
 """Shopstack settings. Every tier is this file plus environment variables.
 
-Embedded defaults (SQLite, in-process cache, database sessions and tasks, local media)
+Embedded defaults (SQLite, a database cache, database sessions and tasks, local media)
 need no services; DATABASE_URL, REDIS_URL/CACHE_URL, EMAIL_URL and friends move the
 same code to PostgreSQL, Redis and SMTP.
 """
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from config.settings.env import (
     caches_from_url,
+    counters_from_url,
     database_from_url,
     env_bool,
     env_int,
@@ -139,6 +140,17 @@ SHIPPING_CARRIER = {
 
 CACHES = caches_from_url(env_str("CACHE_URL", env_str("REDIS_URL", "")))
 USES_REDIS = CACHES["default"]["BACKEND"].endswith("RedisCache")
+# Rate-limit counts, shared by every web and worker process (core/limits.py).
+RATE_COUNTERS = counters_from_url(env_str("RATE_COUNTERS_URL", env_str("REDIS_URL", "")), VAR_DIR)
+# How many proxies you run in front of the shop, each appending to X-Forwarded-For. 0 (the
+# default): the client is REMOTE_ADDR and X-Forwarded-For is ignored, since anyone can send
+# one. Every per-client limit (sign-in, API, order lookup, vouchers) uses the same address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+NINJA_NUM_PROXIES = TRUSTED_PROXY_COUNT
+# Unknown voucher codes that one checkout, and one client address, may try (per window).
+VOUCHER_ATTEMPTS_PER_CHECKOUT = env_str("VOUCHER_ATTEMPTS_PER_CHECKOUT", "10/h")
+VOUCHER_ATTEMPTS_PER_CLIENT = env_str("VOUCHER_ATTEMPTS_PER_CLIENT", "30/h")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 # Sessions live in the database on the embedded tier and in Redis when it is configured,
 # so any web process can serve any request.
@@ -193,6 +205,7 @@ ACCOUNT_RATE_LIMITS = {
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SHOP_NAME}] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_ADAPTER = "shopstack.accounts.adapters.ShopMFAAdapter"
+ACCOUNT_ADAPTER = "shopstack.accounts.adapters.ShopAccountAdapter"
 MFA_TOTP_ISSUER = SHOP_NAME
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.sessions.SessionTokenStrategy"

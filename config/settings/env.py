@@ -64,23 +64,43 @@ def database_from_url(url: str) -> dict[str, Any]:
 
 
 def caches_from_url(url: str) -> dict[str, Any]:
-    """The default cache: in-process unless a Redis URL is given."""
+    """Two caches. "default" is shared by every process of the shop, because sign-in
+    limits, one-time-code markers and locks live there (allauth uses it): Redis when a URL
+    is given, else a table in the shop's database. "pages" holds rendered pages and API
+    answers, keyed by what they show, so a per-process copy is as good as a shared one:
+    Redis when given (one render serves every process), else in-process memory."""
     if url.startswith(("redis://", "rediss://", "unix://")):
+        redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "TIMEOUT": 3600}
         return {
-            "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": url,
-                "KEY_PREFIX": "shopstack",
-                "TIMEOUT": 3600,
-            }
+            "default": {**redis, "KEY_PREFIX": "shopstack"},
+            "pages": {**redis, "KEY_PREFIX": "shopstack:pages"},
         }
     return {
         "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "shopstack_cache",
+            "TIMEOUT": 3600,
+            # Culling deletes entries by key order once the table is full, live ones too: a
+            # flood of keys must never push out a one-time code's "used" marker.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        },
+        "pages": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "shopstack",
+            "LOCATION": "shopstack-pages",
             "TIMEOUT": 3600,
             "OPTIONS": {"MAX_ENTRIES": 20000},
-        }
+        },
+    }
+
+
+def counters_from_url(url: str, var_dir: Path) -> dict[str, Any]:
+    """The store of rate-limit counts (core/counters): Redis when given, else a SQLite file
+    of its own beside the shop's database, shared by the processes of this machine."""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"BACKEND": "shopstack.core.counters.redis.RedisCounters", "OPTIONS": {"url": url}}
+    return {
+        "BACKEND": "shopstack.core.counters.sqlite_file.SqliteFileCounters",
+        "OPTIONS": {"path": str(var_dir / "limits.sqlite3")},
     }
 
 

@@ -5,7 +5,7 @@ import os
 os.environ["SHOPSTACK_PROFILE"] = "test"
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import SEARCH, TASKS
+from config.settings.base import RATE_COUNTERS, SEARCH, TASKS
 
 # Argon2 is what production uses (asserted in tests); MD5 keeps thousands of test logins fast.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -29,6 +29,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and "SEARCH_BA
     # The search app's tests run tantivy itself, on an empty directory per test
     # (test_backend_contract, test_tantivy_engine, test_tantivy_services).
     SEARCH = {**SEARCH, "BACKEND": "shopstack.search.backends.sqlite_fts.SqliteFtsBackend"}
+
+if RATE_COUNTERS["BACKEND"].endswith("SqliteFileCounters"):
+    import tempfile
+
+    # One counter file per test process, as for the test database below.
+    RATE_COUNTERS = {
+        **RATE_COUNTERS,
+        "OPTIONS": {
+            "path": os.path.join(tempfile.gettempdir(), f"shopstack-test-limits-{os.getpid()}.sqlite3")
+        },
+    }
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not Django's shared-cache in-memory database: shared cache locks whole tables

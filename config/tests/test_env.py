@@ -1,6 +1,6 @@
 import pytest
 
-from config.settings.env import caches_from_url, database_from_url, mailer_from_url
+from config.settings.env import caches_from_url, counters_from_url, database_from_url, mailer_from_url
 
 
 def test_sqlite_gets_wal_immediate_transactions_and_a_busy_timeout(tmp_path):
@@ -17,9 +17,21 @@ def test_postgres_url_keeps_connections_with_health_checks():
     assert config["CONN_HEALTH_CHECKS"] is True
 
 
-def test_cache_is_in_process_by_default_and_redis_when_named():
-    assert caches_from_url("")["default"]["BACKEND"].endswith("LocMemCache")
-    assert caches_from_url("redis://127.0.0.1:6379/1")["default"]["BACKEND"].endswith("RedisCache")
+def test_default_cache_is_shared_by_processes_and_pages_are_per_process_by_default():
+    embedded = caches_from_url("")
+    assert embedded["default"]["BACKEND"].endswith("db.DatabaseCache")
+    assert embedded["pages"]["BACKEND"].endswith("LocMemCache")
+    redis = caches_from_url("redis://127.0.0.1:6379/1")
+    assert redis["default"]["BACKEND"].endswith("RedisCache")
+    assert redis["pages"]["BACKEND"].endswith("RedisCache")
+    assert redis["default"]["KEY_PREFIX"] != redis["pages"]["KEY_PREFIX"]
+
+
+def test_rate_counters_are_a_file_of_the_machine_or_redis(tmp_path):
+    embedded = counters_from_url("", tmp_path)
+    assert embedded["BACKEND"].endswith("SqliteFileCounters")
+    assert embedded["OPTIONS"]["path"] == str(tmp_path / "limits.sqlite3")
+    assert counters_from_url("redis://h:6379/2", tmp_path)["OPTIONS"] == {"url": "redis://h:6379/2"}
 
 
 def test_email_urls():

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     # The browser tests' DJANGO_ALLOW_ASYNC_UNSAFE must not leak into a production check.
-    leave_out = {"DATABASE_URL", "REDIS_URL", "CACHE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    leave_out = {"DATABASE_URL", "REDIS_URL", "CACHE_URL", "RATE_COUNTERS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     base_env = {k: v for k, v in os.environ.items() if k not in leave_out}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -54,11 +54,12 @@ def settings_under(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     code = (
         "import json, django; from django.conf import settings; django.setup();"
         "print(json.dumps({'db': settings.DATABASES['default']['ENGINE'],"
-        " 'cache': settings.CACHES['default']['BACKEND'], 'session': settings.SESSION_ENGINE,"
+        " 'cache': settings.CACHES['default']['BACKEND'], 'pages': settings.CACHES['pages']['BACKEND'],"
+        " 'counters': settings.RATE_COUNTERS['BACKEND'], 'session': settings.SESSION_ENGINE,"
         " 'tasks': settings.TASKS['default']['BACKEND'], 'debug': settings.DEBUG}))"
     )
     # The browser tests' DJANGO_ALLOW_ASYNC_UNSAFE must not leak into a production check.
-    leave_out = {"DATABASE_URL", "REDIS_URL", "CACHE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    leave_out = {"DATABASE_URL", "REDIS_URL", "CACHE_URL", "RATE_COUNTERS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     base_env = {k: v for k, v in os.environ.items() if k not in leave_out}
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -81,7 +82,10 @@ def test_embedded_tier_needs_no_services(tmp_path):
     found = settings_under({}, tmp_path)
     assert found == {
         "db": "django.db.backends.sqlite3",
-        "cache": "django.core.cache.backends.locmem.LocMemCache",
+        # Shared by every process: the database's cache table and a counter file of the machine.
+        "cache": "django.core.cache.backends.db.DatabaseCache",
+        "pages": "django.core.cache.backends.locmem.LocMemCache",
+        "counters": "shopstack.core.counters.sqlite_file.SqliteFileCounters",
         "session": "django.contrib.sessions.backends.db",
         "tasks": "django_tasks_db.DatabaseBackend",
         "debug": False,
@@ -95,4 +99,6 @@ def test_scale_out_tier_is_only_environment_variables(tmp_path):
     )
     assert found["db"] == "django.db.backends.postgresql"
     assert found["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert found["pages"] == "django.core.cache.backends.redis.RedisCache"
+    assert found["counters"] == "shopstack.core.counters.redis.RedisCounters"
     assert found["session"] == "django.contrib.sessions.backends.cache"

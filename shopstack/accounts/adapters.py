@@ -10,9 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 
+from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.http import HttpRequest
+
+from shopstack.core.clients import client_address
 
 # Every Fernet token starts with its version byte 0x80, which is "gA" in base64.
 _FERNET_PREFIX = "gA"
@@ -41,3 +45,9 @@ class ShopMFAAdapter(DefaultMFAAdapter):
             return _keys().decrypt(encrypted_text.encode()).decode()
         except InvalidToken as error:
             raise ValueError("An MFA secret could not be decrypted: was SECRET_KEY changed?") from error
+
+
+class ShopAccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # Sign-in and reset limits count the same client address as every other limit.
+        return client_address(request)

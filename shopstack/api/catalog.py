@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router
@@ -329,10 +329,10 @@ def _detail_response(request: HttpRequest, version: tuple[int, Any] | None) -> H
     pk, updated_at = version
     product_stamp = stamp(updated_at)
     cache_key = f"api:product:{FORMAT}:{pk}:{product_stamp}"
-    cached = cache.get(cache_key)
+    cached = caches["pages"].get(cache_key)
     if cached is None:
         cached = _product_detail(pk)
-        cache.set(cache_key, cached, settings.PAGE_CACHE_SECONDS)
+        caches["pages"].set(cache_key, cached, settings.PAGE_CACHE_SECONDS)
     available = selectors.variant_availability(variant_ids=[v["id"] for v in cached["variants"]])
     # The counts are part of the answer, so they are part of its ETag: a reservation makes
     # the next conditional request a 200 with the new count, never a stale 304.

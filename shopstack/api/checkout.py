@@ -26,6 +26,7 @@ from shopstack.api.schemas import ErrorOut
 from shopstack.checkout import selectors, services
 from shopstack.checkout.models import Cart, Checkout
 from shopstack.checkout.web import CART_SESSION_KEY, CART_TOKEN_HEADER, session_cart
+from shopstack.core.clients import client_address
 from shopstack.core.errors import DomainError, PermissionDenied, ValidationFailed
 
 router = Router(tags=["checkout"])
@@ -382,7 +383,7 @@ def checkout_voucher(
     """422 (field `voucher`, with a code per reason: voucher_unknown, voucher_expired,
     voucher_used_up, voucher_min_spend, ...) when it cannot be used."""
     checkout = _checkout(request, token, cart_token, write=True)
-    services.checkout_set_voucher(checkout=checkout, code=payload.code)
+    services.checkout_set_voucher(checkout=checkout, code=payload.code, client=client_address(request))
     return _answer(response, checkout)
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
 
@@ -67,9 +67,9 @@ def conditional_json(
     With no `cache_key` the body is rendered for every request that is not a 304."""
     if client_has(request, etag):
         return _finish(HttpResponseNotModified(), request, etag)
-    body = cache.get(cache_key) if cache_key is not None else None
+    body = caches["pages"].get(cache_key) if cache_key is not None else None
     if body is None:
         body = json.dumps(render(), separators=(",", ":"), ensure_ascii=False).encode()
         if cache_key is not None:
-            cache.set(cache_key, body, settings.PAGE_CACHE_SECONDS)
+            caches["pages"].set(cache_key, body, settings.PAGE_CACHE_SECONDS)
     return _finish(HttpResponse(body, content_type=JSON), request, etag)

@@ -18,7 +18,7 @@ from django.http.response import HttpResponseBase
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
-from shopstack.core.errors import DomainError
+from shopstack.core.errors import DomainError, RateLimited
 
 JSON = "application/json; charset=utf-8"
 
@@ -62,7 +62,10 @@ def validation_fields(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 
 def _on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return error_response(exc.status, exc.code, exc.message, exc.fields)
+    response = error_response(exc.status, exc.code, exc.message, exc.fields)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:

@@ -27,7 +27,8 @@ from shopstack.accounts.services import ADDRESS_FIELDS
 from shopstack.checkout import selectors, services
 from shopstack.checkout.models import Checkout
 from shopstack.checkout.web import CART_SESSION_KEY, remember_session_cart, session_cart
-from shopstack.core.errors import DomainError, NotFound, ValidationFailed
+from shopstack.core.clients import client_address
+from shopstack.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from shopstack.orders.models import Order
 from shopstack.payments.models import Payment
 
@@ -76,7 +77,9 @@ def _render(
 
 
 def _refused(error: DomainError) -> int:
-    return 404 if isinstance(error, NotFound) else 400
+    if isinstance(error, NotFound | RateLimited):
+        return error.status
+    return 400
 
 
 # Starting --------------------------------------------------------------------------------------------
@@ -309,15 +312,20 @@ def checkout_voucher(request: HttpRequest, token: str) -> HttpResponse:
         if request.POST.get("action") == "remove":
             services.checkout_remove_voucher(checkout=checkout)
         else:
-            services.checkout_set_voucher(checkout=checkout, code=request.POST.get("code", ""))
+            services.checkout_set_voucher(
+                checkout=checkout, code=request.POST.get("code", ""), client=client_address(request)
+            )
     except DomainError as error:
-        return _review(
+        response = _review(
             request,
             checkout,
             status=_refused(error),
             voucher_error=error,
             voucher_value=request.POST.get("code", "")[:64],
         )
+        if isinstance(error, RateLimited):
+            response["Retry-After"] = str(error.retry_after)
+        return response
     messages.success(
         request, "Voucher removed." if request.POST.get("action") == "remove" else "Voucher applied."
     )

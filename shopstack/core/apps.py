@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from shopstack.core import checks  # noqa: F401  (registers the system checks)
         from shopstack.core.periodic import periodic_register
         from shopstack.core.reference import reference_caches_clear
         from shopstack.core.tasks import tasks_prune_finished, tasks_recover_abandoned
@@ -19,3 +20,12 @@ class CoreConfig(AppConfig):
         post_migrate.connect(
             lambda **kwargs: reference_caches_clear(), weak=False, dispatch_uid="core.reference_clear"
         )
+        post_migrate.connect(_create_cache_table, weak=False, dispatch_uid="core.cache_table")
+
+
+def _create_cache_table(*, using: str = "default", **kwargs: object) -> None:
+    """The database cache's table, made by `migrate` itself (it is no model, so no migration
+    makes it); a no-op when it exists or when the cache is elsewhere (Redis)."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)

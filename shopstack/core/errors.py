@@ -44,3 +44,14 @@ class Conflict(DomainError):
 class PermissionDenied(DomainError):
     status = 403
     code = "forbidden"
+
+
+class RateLimited(DomainError):
+    """Too many attempts; `retry_after` seconds until the next is allowed."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message, fields=fields)
+        self.retry_after = retry_after

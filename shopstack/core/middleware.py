@@ -27,8 +27,15 @@ def cache_answers() -> bool:
         return False
 
 
+def limits_answer() -> bool:
+    from shopstack.core.limits import counters
+
+    return counters().ping()
+
+
 class HealthCheckMiddleware:
-    """`/healthz`: the process is alive. `/readyz`: the database and the cache answer."""
+    """`/healthz`: the process is alive. `/readyz`: the database, the cache and the
+    rate-limit store answer."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -37,7 +44,7 @@ class HealthCheckMiddleware:
         if request.path == "/healthz":
             return JsonResponse({"status": "ok"})
         if request.path == "/readyz":
-            checks = {"database": database_answers(), "cache": cache_answers()}
+            checks = {"database": database_answers(), "cache": cache_answers(), "limits": limits_answer()}
             ready = all(checks.values())
             return JsonResponse(
                 {"status": "ok" if ready else "unavailable", "checks": checks},

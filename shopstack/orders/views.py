@@ -12,14 +12,15 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from shopstack.core.clients import client_address
 from shopstack.core.errors import NotFound, ValidationFailed
+from shopstack.core.limits import Limit, limit_consume
 from shopstack.orders import customer_selectors, services
 from shopstack.orders.models import Order
 
@@ -29,6 +30,8 @@ SESSION_MAX_GRANTS = 20
 # Lookups per client IP per window: enough for typos, too few to guess numbers with.
 LOOKUP_LIMIT = 10
 LOOKUP_WINDOW_SECONDS = 15 * 60
+# Counted in the shared store, so every web process sees the same count.
+LOOKUP_RATE = Limit(name="orders.lookup", count=LOOKUP_LIMIT, seconds=LOOKUP_WINDOW_SECONDS)
 LOOKUP_FAILED = "We could not find an order with that number and email address. Check both and try again."
 
 
@@ -103,24 +106,6 @@ def guest_order_detail(request: HttpRequest, number: str) -> HttpResponse:
     return _render_order(request, order, guest=True)
 
 
-def _client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: a forwarded-for header is the client's to forge. Behind a proxy,
-    # the proxy sets REMOTE_ADDR (e.g. granian/nginx real-ip), not this view.
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
-def _lookup_allowed(request: HttpRequest) -> bool:
-    """Count this lookup against the client's IP; False once over the limit."""
-    key = f"orders:lookup:{_client_ip(request)}"
-    cache.add(key, 0, timeout=LOOKUP_WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=LOOKUP_WINDOW_SECONDS)
-        count = 1
-    return count <= LOOKUP_LIMIT
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def order_lookup(request: HttpRequest) -> HttpResponse:
@@ -128,7 +113,8 @@ def order_lookup(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = LookupForm(request.POST)
-        if not _lookup_allowed(request):
+        verdict = limit_consume(LOOKUP_RATE, client_address(request))
+        if not verdict.allowed:
             form.is_valid()
             form.add_error(None, "Too many attempts from your connection. Please wait a few minutes.")
             status = 429
@@ -151,7 +137,7 @@ def order_lookup(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "noindex": True}
     response = render(request, "orders/lookup.html", context, status=status)
     if status == 429:
-        response["Retry-After"] = str(LOOKUP_WINDOW_SECONDS)
+        response["Retry-After"] = str(verdict.retry_after)
     return response
 
 

@@ -27,7 +27,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache as page_cache
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
@@ -35,6 +35,8 @@ from django.utils.http import http_date
 # Bump to drop every cached page and ETag when the cached value's shape changes.
 CACHE_FORMAT = 1
 _SHOPSTACK = Path(__file__).resolve().parent.parent
+# Rendered pages are keyed by what they show: a per-process cache serves as well as a shared one.
+page_cache = caches["pages"]
 
 
 @cache

@@ -26,7 +26,8 @@ from shopstack.accounts.models import Address
 from shopstack.accounts.services import ADDRESS_FIELDS, address_clean
 from shopstack.catalog.models import ProductVariant
 from shopstack.checkout.models import Cart, CartLine, Checkout
-from shopstack.core.errors import Conflict, NotFound, ValidationFailed
+from shopstack.core.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from shopstack.core.limits import Limit, limit_check, limit_record
 from shopstack.inventory.selectors import reservations_active, variants_available
 from shopstack.inventory.services import OutOfStock, stock_release, stock_reserve
 from shopstack.payments.services import payment_hosted_form_url
@@ -480,9 +481,43 @@ def checkout_set_shipping(
     return checkout
 
 
-def checkout_set_voucher(*, checkout: Checkout, code: str) -> Checkout:
+def voucher_guess_limits() -> tuple[Limit, Limit]:
+    """Unknown voucher codes one checkout, and one client address, may try (settings
+    VOUCHER_ATTEMPTS_PER_CHECKOUT / _PER_CLIENT): without them codes can be guessed by
+    the hundred a second. Only unknown codes count: a real code refused for its dates or
+    minimum spend was no guess."""
+    return (
+        Limit.parse("voucher.checkout", settings.VOUCHER_ATTEMPTS_PER_CHECKOUT),
+        Limit.parse("voucher.client", settings.VOUCHER_ATTEMPTS_PER_CLIENT),
+    )
+
+
+def checkout_set_voucher(
+    *, checkout: Checkout, code: str, client: str | None = None, now: float | None = None
+) -> Checkout:
     """Apply a voucher code, checked now by pricing (dates, limits, minimum spend, and the
-    customer's own limit once the email or account is known). Field "voucher" on refusal."""
+    customer's own limit once the email or account is known). Field "voucher" on refusal;
+    RateLimited (429) once this checkout or this `client` address tried too many unknown codes."""
+    per_checkout, per_client = voucher_guess_limits()
+    subjects = [(per_checkout, checkout.token), *([(per_client, client)] if client else [])]
+    for limit, subject in subjects:
+        verdict = limit_check(limit, subject, now=now)
+        if not verdict.allowed:
+            minutes = max(1, round(verdict.retry_after / 60))
+            message = (
+                f"Too many voucher codes tried. Please wait {minutes} minute{'s' if minutes != 1 else ''}."
+            )
+            raise RateLimited(message, retry_after=verdict.retry_after, fields={"voucher": [message]})
+    try:
+        return _voucher_apply(checkout, code)
+    except ValidationFailed as refused:
+        if refused.code == "voucher_unknown":
+            for limit, subject in subjects:
+                limit_record(limit, subject, now=now)
+        raise
+
+
+def _voucher_apply(checkout: Checkout, code: str) -> Checkout:
     text = code.strip().upper() if isinstance(code, str) else ""
     if len(text) > 64:
         message = "We don't recognise this voucher code. Check it and try again."

@@ -6,7 +6,7 @@
 
 `run` uses a new empty database: a temporary SQLite file, or, when DATABASE_URL names a
 PostgreSQL database, `<that name>_search_eval` (created, then dropped). It always uses the
-in-process cache, so a shared Redis is never touched: caching plays no part in ranking.
+in-process and database caches, so a shared Redis is never touched: caching plays no part in ranking.
 """
 
 from __future__ import annotations

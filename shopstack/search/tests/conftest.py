@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import pytest
 from django.db import connection
 
 from shopstack.search.backends.base import SearchBackend
@@ -13,12 +12,3 @@ ALL_BACKENDS: list[type[SearchBackend]] = [SqliteFtsBackend, PostgresBackend]
 def available_backends() -> list[type[SearchBackend]]:
     """Backends that run on the database the tests use (each tier runs its own)."""
     return [cls for cls in ALL_BACKENDS if not cls.vendors or connection.vendor in cls.vendors]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_sync_state():
-    from django.core.cache import cache
-
-    cache.delete("search:indexed-until")
-    cache.delete("search:sync-queued")
-    cache.delete("search:categories-until")
