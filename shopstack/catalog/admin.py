@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
@@ -186,6 +186,7 @@ class ProductAdmin(admin.ModelAdmin):
                 wrap(self.import_status_view),
                 name="catalog_product_import_status",
             ),
+            path("import/<str:token>/file/", wrap(self.import_file_view), name="catalog_product_import_file"),
             *super().get_urls(),
         ]
 
@@ -232,6 +233,7 @@ class ProductAdmin(admin.ModelAdmin):
             "form": form,
             "headers": headers,
             "size": size,
+            "file_url": reverse("admin:catalog_product_import_file", args=[token]),
         }
         if request.method == "POST" and form.is_valid():
             mapping = form.mapping()
@@ -253,6 +255,22 @@ class ProductAdmin(admin.ModelAdmin):
                 _form_errors(form, error)
         status = 400 if form.errors else 200
         return self._import_page(request, "import_map.html", context, status=status)
+
+    def import_file_view(self, request: HttpRequest, token: str) -> HttpResponse:
+        """The uploaded file, to staff who may import only, until its import ends."""
+        self._check_import_permission(request)
+        try:
+            stream = catalog_uploads.upload_open(token=token)
+        except NotFound as error:
+            raise Http404(error.message) from error
+        response = FileResponse(
+            stream,
+            as_attachment=True,
+            filename=f"catalog-{token}.csv",
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     def import_status_view(self, request: HttpRequest, token: str) -> HttpResponse:
         self._check_import_permission(request)

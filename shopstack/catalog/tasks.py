@@ -2,6 +2,7 @@
 
 `catalog_import_run` imports a file uploaded in the back office; it is enqueued by the
 handler of the `CatalogImportRequested` event that the upload page records.
+`catalog_uploads_sweep` deletes uploads past their retention; it runs periodically.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from django.tasks import task
 
-from shopstack.catalog.importing.uploads import upload_import, upload_status
+from shopstack.catalog.importing.uploads import upload_import, upload_status, uploads_sweep
 from shopstack.core.enqueue import enqueue_with_transaction
 from shopstack.core.events import Event
 
@@ -27,3 +28,8 @@ def on_catalog_import_requested(event: Event) -> None:
     token, mapping = str(event.payload["token"]), dict(event.payload.get("mapping", {}))
     # On the immediate backend (tests) the import must not run inside the dispatcher's transaction.
     enqueue_with_transaction(catalog_import_run, lambda: catalog_import_run.enqueue(token, mapping))
+
+
+@task()
+def catalog_uploads_sweep() -> int:
+    return uploads_sweep()
