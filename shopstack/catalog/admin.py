@@ -26,9 +26,14 @@ from shopstack.catalog.models import (
     ProductType,
     ProductVariant,
 )
-from shopstack.catalog.services import products_change_price, products_refresh, products_set_published
+from shopstack.catalog.services import (
+    price_change_allowed,
+    products_change_price,
+    products_refresh,
+    products_set_published,
+)
 from shopstack.core.admin_utils import csv_export_action
-from shopstack.core.errors import DomainError, NotFound, ValidationFailed
+from shopstack.core.errors import DomainError, NotFound
 
 
 @admin.register(Category)
@@ -73,9 +78,21 @@ class ProductTypeAdmin(admin.ModelAdmin):
 
 
 class ProductVariantInline(admin.TabularInline):
+    """Staff without the price permission see prices but cannot change them, nor add a
+    variant (a new variant needs a price)."""
+
     model = ProductVariant
     extra = 0
     fields = ("sku", "name", "price_amount", "currency", "weight_grams", "position")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        fixed = tuple(super().get_readonly_fields(request, obj))
+        if price_change_allowed(request.user):
+            return fixed
+        return (*fixed, "price_amount", "currency")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return price_change_allowed(request.user) and super().has_add_permission(request, obj)
 
 
 class ProductMediaInline(admin.TabularInline):
@@ -240,12 +257,16 @@ class ProductAdmin(admin.ModelAdmin):
             try:
                 if request.POST.get("action") == "import":
                     if size <= catalog_uploads.inline_max_bytes():
-                        report = catalog_uploads.upload_import(token=token, mapping=mapping)
+                        report = catalog_uploads.upload_import(
+                            token=token, mapping=mapping, actor=request.user
+                        )
                         context |= {"title": "Import finished", "report": report.as_dict(), "state": "done"}
                         return self._import_page(request, "import_status.html", context)
-                    catalog_uploads.upload_import_request(token=token, mapping=mapping)
+                    catalog_uploads.upload_import_request(token=token, mapping=mapping, actor=request.user)
                     return HttpResponseRedirect(reverse("admin:catalog_product_import_status", args=[token]))
-                report, whole = catalog_uploads.upload_preview(token=token, mapping=mapping)
+                report, whole = catalog_uploads.upload_preview(
+                    token=token, mapping=mapping, actor=request.user
+                )
                 context |= {
                     "preview": report.as_dict(),
                     "whole": whole,
@@ -308,7 +329,10 @@ class ProductAdmin(admin.ModelAdmin):
         count = products_set_published(product_ids=_ids(queryset), published=False)
         self.message_user(request, f"{count} products unpublished.", messages.SUCCESS)
 
-    @admin.action(description="Change the price of selected products", permissions=["change"])
+    def has_change_price_permission(self, request: HttpRequest) -> bool:
+        return price_change_allowed(request.user)
+
+    @admin.action(description="Change the price of selected products", permissions=["change_price"])
     def change_price(self, request: HttpRequest, queryset: QuerySet[Product]) -> HttpResponse | None:
         """First call shows a form; the form posts back to this action with `apply` set."""
         form = PriceChangeForm(request.POST if "apply" in request.POST else None)
@@ -316,8 +340,8 @@ class ProductAdmin(admin.ModelAdmin):
             value = form.cleaned_data["value"]
             change = {"percent": value} if form.cleaned_data["mode"] == "percent" else {"amount": value}
             try:
-                count = products_change_price(product_ids=_ids(queryset), **change)
-            except ValidationFailed as error:
+                count = products_change_price(product_ids=_ids(queryset), actor=request.user, **change)
+            except DomainError as error:
                 for message in [error.message, *(m for ms in error.fields.values() for m in ms)]:
                     form.add_error(None, message)
             else:

@@ -21,6 +21,8 @@ from shopstack.catalog.importing.columns import Columns, HeaderError, resolve_co
 from shopstack.catalog.importing.rows import CatalogRow, RowError, parse_row
 from shopstack.catalog.importing.structure import Structure
 from shopstack.catalog.importing.writer import BatchOutcome, BatchWriter
+from shopstack.catalog.services import Actor, price_change_allowed
+from shopstack.inventory.services import stock_change_allowed
 
 DEFAULT_BATCH_SIZE = 1000
 MAX_BATCH_SIZE = 20_000
@@ -218,9 +220,25 @@ class _Rows:
                 yield self.number, cells
 
 
+def columns_check_allowed(columns: Columns, actor: Actor | None) -> None:
+    """Refuse (HeaderError) a file with a column `actor` may not write at all: stock.
+    (Prices are checked row by row: a row may give a variant's price as it is.)"""
+    if "stock" in columns.index and not stock_change_allowed(actor):
+        raise HeaderError(
+            "You may not change stock, and the file has a stock column; nothing was imported.",
+            fields={
+                "stock": [
+                    f"The column {columns.labels['stock']!r} would set stock counts, which needs the "
+                    "permission 'Can change stock'. Leave it out: map stock to '(not in the file)'."
+                ]
+            },
+        )
+
+
 def import_catalog(
     *,
     stream: IO[bytes],
+    actor: Actor | None,
     mapping: Mapping[str, str] | None = None,
     dry_run: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -230,9 +248,12 @@ def import_catalog(
 ) -> ImportReport:
     """Create or update the catalog from a CSV file in the format of docs/import-catalog.md.
 
-    Raises HeaderError (and writes nothing) when the header or the mapping cannot be used.
-    Invalid rows are reported and skipped; valid rows are imported in batches of
-    `batch_size`, each in its own transaction. `on_batch` is called after each batch.
+    Raises HeaderError (and writes nothing) when the header or the mapping cannot be used,
+    or when it has a stock column and `actor` may not change stock. A row that would set a
+    price `actor` may not set (a new variant, or a price other than the shop's) is invalid.
+    `actor=None` is the shop itself (the management command). Invalid rows are reported
+    and skipped; valid rows are imported in batches of `batch_size`, each in its own
+    transaction. `on_batch` is called after each batch.
     With `limit`, only the first `limit` data rows are read (for a preview)."""
     if not 1 <= batch_size <= MAX_BATCH_SIZE:
         raise HeaderError(
@@ -241,9 +262,10 @@ def import_catalog(
     started = time.perf_counter()
     rows = _Rows(stream)
     columns = resolve_columns(rows.header, mapping)
+    columns_check_allowed(columns, actor)
     report = ImportReport(dry_run=dry_run, ignored_columns=columns.ignored)
     structure = Structure(dry_run=dry_run)
-    writer = BatchWriter(structure, dry_run=dry_run)
+    writer = BatchWriter(structure, dry_run=dry_run, may_change_price=price_change_allowed(actor))
     checker = _FileChecks(columns, str(settings.SHOP_CURRENCY))
 
     def fail(errors: list[RowError]) -> None:

@@ -22,14 +22,22 @@ from datetime import datetime, timedelta
 from typing import IO, Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import Storage, default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from shopstack.catalog.importing.columns import HeaderError, resolve_columns
-from shopstack.catalog.importing.runner import ImportReport, import_catalog, read_header
+from shopstack.catalog.importing.runner import (
+    ImportReport,
+    columns_check_allowed,
+    import_catalog,
+    read_header,
+)
 from shopstack.catalog.importing.storage import imports_storage
+from shopstack.catalog.services import Actor
 from shopstack.core.errors import NotFound, ValidationFailed
 from shopstack.core.events import event_record
 
@@ -101,24 +109,30 @@ def upload_open(*, token: str) -> IO[bytes]:
     return storage.open(name, "rb")
 
 
-def upload_check_mapping(*, token: str, mapping: Mapping[str, str]) -> None:
+def upload_check_mapping(*, token: str, mapping: Mapping[str, str], actor: Actor | None) -> None:
     """Refuse (HeaderError) a mapping that the import would refuse, before running anything."""
-    resolve_columns(upload_header(token=token), mapping)
+    columns_check_allowed(resolve_columns(upload_header(token=token), mapping), actor)
 
 
-def upload_preview(*, token: str, mapping: Mapping[str, str]) -> tuple[ImportReport, bool]:
+def upload_preview(
+    *, token: str, mapping: Mapping[str, str], actor: Actor | None
+) -> tuple[ImportReport, bool]:
     """A dry run over the file, or over its first PREVIEW_ROWS rows when it is large.
     Returns the report and whether the whole file was checked."""
     whole = upload_size(token=token) <= inline_max_bytes()
     with upload_open(token=token) as stream:
         report = import_catalog(
-            stream=stream, mapping=mapping, dry_run=True, limit=None if whole else PREVIEW_ROWS
+            stream=stream, actor=actor, mapping=mapping, dry_run=True, limit=None if whole else PREVIEW_ROWS
         )
     return report, whole
 
 
-def upload_import(*, token: str, mapping: Mapping[str, str]) -> ImportReport:
-    """Import the upload, writing progress after every batch and the result at the end."""
+def upload_import(*, token: str, mapping: Mapping[str, str], actor: Actor | None) -> ImportReport:
+    """Import the upload as `actor` (their price and stock permissions apply), writing
+    progress after every batch and the result at the end. A mapping refused before the
+    import starts (HeaderError) leaves the file, for staff to map it again; once started,
+    the file is deleted when the import ends, done or failed."""
+    upload_check_mapping(token=token, mapping=mapping, actor=actor)
     size = upload_size(token=token)
     progress = {"state": "running", "bytes_total": size, "started_at": timezone.now().isoformat()}
     _status_write(token, progress)
@@ -129,7 +143,7 @@ def upload_import(*, token: str, mapping: Mapping[str, str]) -> ImportReport:
                 done = min(_position(stream), size)
                 _status_write(token, progress | {"bytes_done": done, "report": report.as_dict()})
 
-            report = import_catalog(stream=stream, mapping=mapping, on_batch=on_batch)
+            report = import_catalog(stream=stream, actor=actor, mapping=mapping, on_batch=on_batch)
     except Exception as error:
         _status_write(token, progress | {"state": "failed", "error": f"{type(error).__name__}: {error}"})
         raise
@@ -140,17 +154,42 @@ def upload_import(*, token: str, mapping: Mapping[str, str]) -> ImportReport:
     return report
 
 
-def upload_import_request(*, token: str, mapping: Mapping[str, str]) -> None:
-    """Ask the task worker to import the upload (catalog/tasks.py handles the event)."""
-    upload_check_mapping(token=token, mapping=mapping)
+def upload_import_request(*, token: str, mapping: Mapping[str, str], actor: AbstractBaseUser) -> None:
+    """Ask the task worker to import the upload as `actor` (catalog/tasks.py handles the event)."""
+    upload_check_mapping(token=token, mapping=mapping, actor=actor)
     _status_write(token, {"state": "queued", "bytes_total": upload_size(token=token)})
     with transaction.atomic():
         event_record(
             name=REQUESTED_EVENT,
             aggregate_type="catalog_import",
             aggregate_id=token,
-            payload={"token": token, "mapping": dict(mapping)},
+            payload={"token": token, "mapping": dict(mapping), "actor_id": actor.pk},
         )
+
+
+def upload_import_queued(*, token: str, mapping: Mapping[str, str], actor_id: object) -> dict[str, Any]:
+    """The task worker's part: import a queued upload as the staff user who asked for it,
+    with their permissions as they are now. Returns the status (run once per queued upload)."""
+    status = upload_status(token=token)
+    if status.get("state") != "queued":
+        return status  # the event was delivered twice: one import is enough
+    actor = get_user_model().objects.filter(pk=actor_id, is_active=True).first() if actor_id else None
+    if actor is None:
+        # Never run as the shop itself: the request names who asked, or nothing is written.
+        return _fail(token, status, "The user who asked for this import is unknown or inactive.")
+    try:
+        return upload_import(token=token, mapping=mapping, actor=actor).as_dict()
+    except HeaderError as error:
+        # Checked when it was asked for; refused now, e.g. a permission withdrawn meanwhile.
+        problems = [message for messages in error.fields.values() for message in messages]
+        return _fail(token, status, " ".join([error.message, *problems]))
+
+
+def _fail(token: str, status: dict[str, Any], error: str) -> dict[str, Any]:
+    failed = status | {"state": "failed", "error": error}
+    _status_write(token, failed)
+    imports_storage().delete(_path(token, "upload.csv"))
+    return failed
 
 
 def upload_status(*, token: str) -> dict[str, Any]:

@@ -52,11 +52,11 @@ def test_a_header_with_20000_columns_is_refused_at_upload_quickly_and_not_kept(c
 @override_settings(CATALOG_IMPORT_MAX_COLUMNS=4)
 def test_the_column_cap_is_a_setting():
     with pytest.raises(HeaderError) as refused:
-        import_catalog(stream=io.BytesIO(b"sku,title,price,a,b\nA,Lamp,1.00,,\n"))
+        import_catalog(actor=None, stream=io.BytesIO(b"sku,title,price,a,b\nA,Lamp,1.00,,\n"))
     assert refused.value.fields["header"] == [
         "The header has 5 columns; at most 4 are allowed (CATALOG_IMPORT_MAX_COLUMNS)."
     ]
-    report = import_catalog(stream=io.BytesIO(b"sku,title,price,a\nA,Lamp,1.00,\n"))
+    report = import_catalog(actor=None, stream=io.BytesIO(b"sku,title,price,a\nA,Lamp,1.00,\n"))
     assert report.created == 1
 
 
@@ -64,7 +64,7 @@ def test_the_column_cap_is_a_setting():
 def test_a_header_row_over_the_length_cap_is_refused_before_it_is_parsed():
     long_header = b"sku,title,price," + b"x" * 10_000_000 + b"\n"
     with pytest.raises(HeaderError) as refused:
-        import_catalog(stream=io.BytesIO(long_header))
+        import_catalog(actor=None, stream=io.BytesIO(long_header))
     assert refused.value.fields["header"] == [
         "The header row is longer than the limit of 100 characters (CATALOG_IMPORT_MAX_ROW_CHARS)."
     ]
@@ -96,7 +96,7 @@ def test_a_long_data_row_stops_the_file_there_and_keeps_the_rows_before_it():
         b'B,Chair,2.00,"' + b"line\n" * 2_000_000 + b'"\n'  # one row, 10 MB over many lines
         b"C,Table,3.00,never read\n"
     )
-    report = import_catalog(stream=stream)
+    report = import_catalog(actor=None, stream=stream)
     assert report.created == 1
     assert report.file_error == (
         "at row 3: it is longer than the limit of 1,000 characters (CATALOG_IMPORT_MAX_ROW_CHARS)."

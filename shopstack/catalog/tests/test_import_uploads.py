@@ -81,12 +81,25 @@ def test_the_file_is_deleted_when_an_inline_import_ends(client):
     assert client.get(f"{url}status/").context["state"] == "done"  # the result stays readable
 
 
-def test_the_file_is_deleted_when_an_import_fails(client):
+def test_a_mapping_refused_before_the_import_starts_keeps_the_file_for_another_try():
     token, _ = uploads.upload_store(file=ContentFile(CSV.encode(), name="c.csv"))
     with pytest.raises(HeaderError):
-        uploads.upload_import(token=token, mapping={"sku": "No such column"})
+        uploads.upload_import(token=token, mapping={"sku": "No such column"}, actor=None)
+    assert imports_storage().exists(f"catalog-imports/{token}/upload.csv")
+    assert uploads.upload_import(token=token, mapping=MAPPING, actor=None).created == 2
     assert not imports_storage().exists(f"catalog-imports/{token}/upload.csv")
+
+
+def test_the_file_is_deleted_when_a_queued_import_fails(client, django_user_model):
+    # Asked for by staff who may set stock, refused when it runs: the permission was withdrawn.
+    token, _ = uploads.upload_store(file=ContentFile(b"sku,title,price,stock\nA,Lamp,1.00,5\n", name="c.csv"))
+    uploads._status_write(token, {"state": "queued"})
+    staff = django_user_model.objects.create_user("former-keeper@example.com", "pw", is_staff=True)
+    status = uploads.upload_import_queued(token=token, mapping={}, actor_id=staff.pk)
+    assert status["state"] == "failed"
+    assert "You may not change stock" in status["error"]
     assert uploads.upload_status(token=token)["state"] == "failed"
+    assert not imports_storage().exists(f"catalog-imports/{token}/upload.csv")
     assert not Product.objects.exists()
 
 
