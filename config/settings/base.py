@@ -233,6 +233,23 @@ STORAGES = {
 # WhiteNoise itself; this is only for files requested by their plain name.
 WHITENOISE_MAX_AGE = 60 * 60
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+# Catalog CSV files staff upload hold the shop's prices and stock: never in the media
+# storage, which anyone can read. By default a directory under var/ with no URL; a tier
+# whose task worker runs on another machine names a private bucket's storage class in
+# CATALOG_IMPORT_STORAGE (docs/import-catalog.md). Each file is deleted when its import
+# ends; leftovers are swept after CATALOG_IMPORT_RETENTION_SECONDS. The caps refuse a CSV
+# wider or with longer rows than any real catalog before it is parsed.
+STORAGES["catalog_imports"] = (
+    {"BACKEND": env_str("CATALOG_IMPORT_STORAGE")}
+    if env_str("CATALOG_IMPORT_STORAGE")
+    else {
+        "BACKEND": "shopstack.catalog.importing.storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "private")},
+    }
+)
+CATALOG_IMPORT_RETENTION_SECONDS = env_int("CATALOG_IMPORT_RETENTION_SECONDS", 24 * 60 * 60)
+CATALOG_IMPORT_MAX_COLUMNS = env_int("CATALOG_IMPORT_MAX_COLUMNS", 500)
+CATALOG_IMPORT_MAX_ROW_CHARS = env_int("CATALOG_IMPORT_MAX_ROW_CHARS", 1024 * 1024)
 
 MAILERS = {"default": mailer_from_url(env_str("EMAIL_URL", f"file://{VAR_DIR / 'mail'}"))}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SHOP_NAME} <shop@example.com>")

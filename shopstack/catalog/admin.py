@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
@@ -26,9 +26,14 @@ from shopstack.catalog.models import (
     ProductType,
     ProductVariant,
 )
-from shopstack.catalog.services import products_change_price, products_refresh, products_set_published
+from shopstack.catalog.services import (
+    price_change_allowed,
+    products_change_price,
+    products_refresh,
+    products_set_published,
+)
 from shopstack.core.admin_utils import csv_export_action
-from shopstack.core.errors import DomainError, NotFound, ValidationFailed
+from shopstack.core.errors import DomainError, NotFound
 
 
 @admin.register(Category)
@@ -73,9 +78,21 @@ class ProductTypeAdmin(admin.ModelAdmin):
 
 
 class ProductVariantInline(admin.TabularInline):
+    """Staff without the price permission see prices but cannot change them, nor add a
+    variant (a new variant needs a price)."""
+
     model = ProductVariant
     extra = 0
     fields = ("sku", "name", "price_amount", "currency", "weight_grams", "position")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        fixed = tuple(super().get_readonly_fields(request, obj))
+        if price_change_allowed(request.user):
+            return fixed
+        return (*fixed, "price_amount", "currency")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return price_change_allowed(request.user) and super().has_add_permission(request, obj)
 
 
 class ProductMediaInline(admin.TabularInline):
@@ -186,6 +203,7 @@ class ProductAdmin(admin.ModelAdmin):
                 wrap(self.import_status_view),
                 name="catalog_product_import_status",
             ),
+            path("import/<str:token>/file/", wrap(self.import_file_view), name="catalog_product_import_file"),
             *super().get_urls(),
         ]
 
@@ -232,18 +250,23 @@ class ProductAdmin(admin.ModelAdmin):
             "form": form,
             "headers": headers,
             "size": size,
+            "file_url": reverse("admin:catalog_product_import_file", args=[token]),
         }
         if request.method == "POST" and form.is_valid():
             mapping = form.mapping()
             try:
                 if request.POST.get("action") == "import":
                     if size <= catalog_uploads.inline_max_bytes():
-                        report = catalog_uploads.upload_import(token=token, mapping=mapping)
+                        report = catalog_uploads.upload_import(
+                            token=token, mapping=mapping, actor=request.user
+                        )
                         context |= {"title": "Import finished", "report": report.as_dict(), "state": "done"}
                         return self._import_page(request, "import_status.html", context)
-                    catalog_uploads.upload_import_request(token=token, mapping=mapping)
+                    catalog_uploads.upload_import_request(token=token, mapping=mapping, actor=request.user)
                     return HttpResponseRedirect(reverse("admin:catalog_product_import_status", args=[token]))
-                report, whole = catalog_uploads.upload_preview(token=token, mapping=mapping)
+                report, whole = catalog_uploads.upload_preview(
+                    token=token, mapping=mapping, actor=request.user
+                )
                 context |= {
                     "preview": report.as_dict(),
                     "whole": whole,
@@ -253,6 +276,22 @@ class ProductAdmin(admin.ModelAdmin):
                 _form_errors(form, error)
         status = 400 if form.errors else 200
         return self._import_page(request, "import_map.html", context, status=status)
+
+    def import_file_view(self, request: HttpRequest, token: str) -> HttpResponse:
+        """The uploaded file, to staff who may import only, until its import ends."""
+        self._check_import_permission(request)
+        try:
+            stream = catalog_uploads.upload_open(token=token)
+        except NotFound as error:
+            raise Http404(error.message) from error
+        response = FileResponse(
+            stream,
+            as_attachment=True,
+            filename=f"catalog-{token}.csv",
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     def import_status_view(self, request: HttpRequest, token: str) -> HttpResponse:
         self._check_import_permission(request)
@@ -290,7 +329,10 @@ class ProductAdmin(admin.ModelAdmin):
         count = products_set_published(product_ids=_ids(queryset), published=False)
         self.message_user(request, f"{count} products unpublished.", messages.SUCCESS)
 
-    @admin.action(description="Change the price of selected products", permissions=["change"])
+    def has_change_price_permission(self, request: HttpRequest) -> bool:
+        return price_change_allowed(request.user)
+
+    @admin.action(description="Change the price of selected products", permissions=["change_price"])
     def change_price(self, request: HttpRequest, queryset: QuerySet[Product]) -> HttpResponse | None:
         """First call shows a form; the form posts back to this action with `apply` set."""
         form = PriceChangeForm(request.POST if "apply" in request.POST else None)
@@ -298,8 +340,8 @@ class ProductAdmin(admin.ModelAdmin):
             value = form.cleaned_data["value"]
             change = {"percent": value} if form.cleaned_data["mode"] == "percent" else {"amount": value}
             try:
-                count = products_change_price(product_ids=_ids(queryset), **change)
-            except ValidationFailed as error:
+                count = products_change_price(product_ids=_ids(queryset), actor=request.user, **change)
+            except DomainError as error:
                 for message in [error.message, *(m for ms in error.fields.values() for m in ms)]:
                     form.add_error(None, message)
             else:

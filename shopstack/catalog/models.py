@@ -131,6 +131,9 @@ class ProductVariant(TimeStampedModel):
 
     class Meta:
         ordering = ("position", "id")
+        # Prices are not part of editing a product: staff who keep descriptions, photos and
+        # categories need not be able to reprice the shop (catalog.services checks it).
+        permissions = [("change_price", "Can change variant prices")]
 
     def __str__(self) -> str:
         return f"{self.product.name} ({self.sku})" if self.name == "" else f"{self.product.name}, {self.name}"

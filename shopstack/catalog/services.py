@@ -5,14 +5,39 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any, Protocol
 
 from django.db import connection, transaction
 from django.db.models import Exists, F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from shopstack.catalog.models import Product, ProductVariant
-from shopstack.core.errors import ValidationFailed
+from shopstack.core.errors import PermissionDenied, ValidationFailed
 from shopstack.core.money import quantize
+
+PRICE_PERMISSION = "catalog.change_price"
+
+
+class Actor(Protocol):
+    """Who asks for a change: a user (staff in the back office), checked for permissions."""
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool: ...
+
+
+def price_change_allowed(actor: Actor | None) -> bool:
+    """May `actor` set prices? `None` is the shop itself (a management command run by whoever
+    operates the server, a test): always allowed. A user needs `catalog.change_price`."""
+    return actor is None or actor.has_perm(PRICE_PERMISSION)
+
+
+def price_change_check(actor: Actor | None) -> None:
+    """Refuse (PermissionDenied) an actor who may not set prices."""
+    if not price_change_allowed(actor):
+        raise PermissionDenied(
+            "You may not change prices.",
+            code="price_permission",
+            fields={"price": ["Changing prices needs the permission 'Can change variant prices'."]},
+        )
 
 
 def products_refresh(*, product_ids: Iterable[int]) -> int:
@@ -99,13 +124,19 @@ def products_set_published(*, product_ids: Iterable[int], published: bool) -> in
 
 
 def products_change_price(
-    *, product_ids: Iterable[int], percent: Decimal | None = None, amount: Decimal | None = None
+    *,
+    product_ids: Iterable[int],
+    actor: Actor | None,
+    percent: Decimal | None = None,
+    amount: Decimal | None = None,
 ) -> int:
     """Change every variant price of the products by a percentage or by a fixed amount.
 
     Prices are rounded once, to the currency's minor unit. A change that would make any
-    price negative is refused as a whole and changes nothing.
+    price negative is refused as a whole and changes nothing. An actor without the price
+    permission is refused (PermissionDenied).
     """
+    price_change_check(actor)
     if (percent is None) == (amount is None):
         raise ValidationFailed(
             "Give either a percentage or an amount.", fields={"percent": ["Give exactly one of these."]}
@@ -130,7 +161,9 @@ def products_change_price(
     return len(variants)
 
 
-def variant_set_price(*, variant: ProductVariant, price: Decimal) -> ProductVariant:
+def variant_set_price(*, variant: ProductVariant, price: Decimal, actor: Actor | None) -> ProductVariant:
+    """Set one variant's price. An actor without the price permission is refused."""
+    price_change_check(actor)
     if price < 0:
         raise ValidationFailed("A price cannot be negative.", fields={"price": ["Must be zero or more."]})
     with transaction.atomic():

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 
 from shopstack.core.admin_utils import csv_export_action
 from shopstack.inventory.models import Allocation, Reservation, Stock, Warehouse
-from shopstack.inventory.services import stock_set_quantity
+from shopstack.inventory.services import stock_change_allowed, stock_set_quantity
 
 
 @admin.register(Warehouse)
@@ -64,6 +64,10 @@ class StockAdmin(admin.ModelAdmin):
         ),
     )
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A new stock row is a stock count: it needs the permission to change stock as well.
+        return stock_change_allowed(request.user) and super().has_add_permission(request)
+
     def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> type[forms.ModelForm]:
         kwargs.setdefault("form", StockForm)
         return super().get_changelist_form(request, **kwargs)
@@ -74,7 +78,9 @@ class StockAdmin(admin.ModelAdmin):
         return (*fixed, *self.readonly_fields)
 
     def save_model(self, request: HttpRequest, obj: Stock, form: forms.ModelForm, change: bool) -> None:
-        stock = stock_set_quantity(variant=obj.variant, warehouse=obj.warehouse, quantity=obj.quantity)
+        stock = stock_set_quantity(
+            variant=obj.variant, warehouse=obj.warehouse, quantity=obj.quantity, actor=request.user
+        )
         obj.pk = stock.pk
         obj.allocated = stock.allocated
         obj.reserved = stock.reserved

@@ -21,10 +21,25 @@ from shopstack.catalog.importing.columns import Columns, HeaderError, resolve_co
 from shopstack.catalog.importing.rows import CatalogRow, RowError, parse_row
 from shopstack.catalog.importing.structure import Structure
 from shopstack.catalog.importing.writer import BatchOutcome, BatchWriter
+from shopstack.catalog.services import Actor, price_change_allowed
+from shopstack.inventory.services import stock_change_allowed
 
 DEFAULT_BATCH_SIZE = 1000
 MAX_BATCH_SIZE = 20_000
 KEPT_ERRORS = 1000  # errors kept in the report; all of them go to `on_error`
+# A real catalog has tens of columns and rows of a few kilobytes. The caps are far above
+# that and keep a hostile file from holding a worker: a 20,000-column header took 13 s
+# and a 12 MB mapping page before them.
+DEFAULT_MAX_COLUMNS = 500
+DEFAULT_MAX_ROW_CHARS = 1024 * 1024
+
+
+def max_columns() -> int:
+    return int(getattr(settings, "CATALOG_IMPORT_MAX_COLUMNS", DEFAULT_MAX_COLUMNS))
+
+
+def max_row_chars() -> int:
+    return int(getattr(settings, "CATALOG_IMPORT_MAX_ROW_CHARS", DEFAULT_MAX_ROW_CHARS))
 
 
 @dataclass
@@ -110,15 +125,70 @@ def _text(stream: IO[bytes]) -> io.TextIOWrapper:
     return io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
 
 
-def read_header(stream: IO[bytes]) -> list[str]:
-    """The file's first row (for the admin's mapping form). The stream stays open."""
-    text = _text(stream)
+class RowTooLong(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"longer than the limit of {limit:,} characters (CATALOG_IMPORT_MAX_ROW_CHARS)")
+        self.limit = limit
+
+
+class _BoundedLines:
+    """The text's lines for `csv.reader`, refusing a row longer than `limit` characters
+    before the rest of it is read or parsed. A quoted cell may span lines, so the count
+    runs over the row's lines; the caller resets it (`row_done`) after each row."""
+
+    def __init__(self, text: io.TextIOWrapper, limit: int) -> None:
+        self._text = text
+        self._limit = limit
+        self._row_chars = 0
+
+    def __iter__(self) -> _BoundedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._text.readline(self._limit - self._row_chars + 1)
+        if not line:
+            raise StopIteration
+        self._row_chars += len(line)
+        if self._row_chars > self._limit:
+            raise RowTooLong(self._limit)
+        return line
+
+    def row_done(self) -> None:
+        self._row_chars = 0
+
+
+def _first_row(reader: Iterator[list[str]]) -> list[str]:
+    """The header row, refused (HeaderError) when it is not UTF-8 CSV or is over the caps."""
     try:
-        header = next(csv.reader(text), [])
+        header = next(reader, [])
     except (UnicodeDecodeError, csv.Error) as error:
         raise HeaderError(
             "The file is not a UTF-8 CSV file.", fields={"file": [_file_problem(error)]}
         ) from error
+    except RowTooLong as error:
+        raise HeaderError(
+            "The file's header cannot be used; nothing was imported.",
+            fields={"header": [f"The header row is {error}."]},
+        ) from error
+    limit = max_columns()
+    if len(header) > limit:
+        raise HeaderError(
+            "The file's header cannot be used; nothing was imported.",
+            fields={
+                "header": [
+                    f"The header has {len(header):,} columns; at most {limit:,} are allowed "
+                    "(CATALOG_IMPORT_MAX_COLUMNS)."
+                ]
+            },
+        )
+    return header
+
+
+def read_header(stream: IO[bytes]) -> list[str]:
+    """The file's first row (for the admin's mapping form). The stream stays open."""
+    text = _text(stream)
+    try:
+        header = _first_row(csv.reader(_BoundedLines(text, max_row_chars())))
     finally:
         text.detach()  # else closing the wrapper would close the caller's file
     return [cell.strip() for cell in header]
@@ -127,6 +197,8 @@ def read_header(stream: IO[bytes]) -> list[str]:
 def _file_problem(error: Exception) -> str:
     if isinstance(error, UnicodeDecodeError):
         return "It is not UTF-8 text; save it as 'CSV UTF-8'."
+    if isinstance(error, RowTooLong):
+        return f"it is {error}."
     return f"It is not valid CSV: {error}."
 
 
@@ -134,27 +206,39 @@ class _Rows:
     """The file's data rows with their spreadsheet row numbers (the header is row 1)."""
 
     def __init__(self, stream: IO[bytes]) -> None:
-        self._reader = csv.reader(_text(stream))
-        try:
-            self.header = next(self._reader)
-        except StopIteration:
-            self.header = []
-        except (UnicodeDecodeError, csv.Error) as error:
-            raise HeaderError(
-                "The file is not a UTF-8 CSV file.", fields={"file": [_file_problem(error)]}
-            ) from error
+        self._lines = _BoundedLines(_text(stream), max_row_chars())
+        self._reader = csv.reader(self._lines)
+        self.header = _first_row(self._reader)
+        self._lines.row_done()
+        self.number = 1  # the row last read
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
-        number = 1
         for cells in self._reader:
-            number += 1
+            self._lines.row_done()
+            self.number += 1
             if any(cell.strip() for cell in cells):
-                yield number, cells
+                yield self.number, cells
+
+
+def columns_check_allowed(columns: Columns, actor: Actor | None) -> None:
+    """Refuse (HeaderError) a file with a column `actor` may not write at all: stock.
+    (Prices are checked row by row: a row may give a variant's price as it is.)"""
+    if "stock" in columns.index and not stock_change_allowed(actor):
+        raise HeaderError(
+            "You may not change stock, and the file has a stock column; nothing was imported.",
+            fields={
+                "stock": [
+                    f"The column {columns.labels['stock']!r} would set stock counts, which needs the "
+                    "permission 'Can change stock'. Leave it out: map stock to '(not in the file)'."
+                ]
+            },
+        )
 
 
 def import_catalog(
     *,
     stream: IO[bytes],
+    actor: Actor | None,
     mapping: Mapping[str, str] | None = None,
     dry_run: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -164,9 +248,12 @@ def import_catalog(
 ) -> ImportReport:
     """Create or update the catalog from a CSV file in the format of docs/import-catalog.md.
 
-    Raises HeaderError (and writes nothing) when the header or the mapping cannot be used.
-    Invalid rows are reported and skipped; valid rows are imported in batches of
-    `batch_size`, each in its own transaction. `on_batch` is called after each batch.
+    Raises HeaderError (and writes nothing) when the header or the mapping cannot be used,
+    or when it has a stock column and `actor` may not change stock. A row that would set a
+    price `actor` may not set (a new variant, or a price other than the shop's) is invalid.
+    `actor=None` is the shop itself (the management command). Invalid rows are reported
+    and skipped; valid rows are imported in batches of `batch_size`, each in its own
+    transaction. `on_batch` is called after each batch.
     With `limit`, only the first `limit` data rows are read (for a preview)."""
     if not 1 <= batch_size <= MAX_BATCH_SIZE:
         raise HeaderError(
@@ -175,9 +262,10 @@ def import_catalog(
     started = time.perf_counter()
     rows = _Rows(stream)
     columns = resolve_columns(rows.header, mapping)
+    columns_check_allowed(columns, actor)
     report = ImportReport(dry_run=dry_run, ignored_columns=columns.ignored)
     structure = Structure(dry_run=dry_run)
-    writer = BatchWriter(structure, dry_run=dry_run)
+    writer = BatchWriter(structure, dry_run=dry_run, may_change_price=price_change_allowed(actor))
     checker = _FileChecks(columns, str(settings.SHOP_CURRENCY))
 
     def fail(errors: list[RowError]) -> None:
@@ -219,6 +307,8 @@ def import_catalog(
                 batch = []
     except (UnicodeDecodeError, csv.Error) as error:
         report.file_error = f"after row {report.rows + 1}: {_file_problem(error)}"
+    except RowTooLong as error:
+        report.file_error = f"at row {rows.number + 1}: {_file_problem(error)}"
     if batch:
         flush(batch)
     report.elapsed = time.perf_counter() - started

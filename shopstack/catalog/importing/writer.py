@@ -92,9 +92,10 @@ class _Plan:
 
 
 class BatchWriter:
-    def __init__(self, structure: Structure, *, dry_run: bool) -> None:
+    def __init__(self, structure: Structure, *, dry_run: bool, may_change_price: bool = True) -> None:
         self.structure = structure
         self.dry_run = dry_run
+        self.may_change_price = may_change_price
         # Product codes a dry run would have created in earlier batches.
         self._planned_products: set[str] = set()
         self.started = timezone.now()
@@ -110,6 +111,8 @@ class BatchWriter:
         }
         variants = self._variants([row.sku for row in rows])
         rows = self._drop_moved_variants(rows, variants, outcome)
+        if not self.may_change_price:
+            rows = self._drop_price_changes(rows, variants, outcome)
         stocks = self._stocks([v.pk for v in variants.values()])
         rows = self._drop_stock_conflicts(rows, variants, stocks, outcome)
 
@@ -183,6 +186,29 @@ class BatchWriter:
                 outcome.errors.append(RowError(row.row, "product_code", message))
             else:
                 kept.append(row)
+        return kept
+
+    def _drop_price_changes(
+        self, rows: list[CatalogRow], variants: dict[str, _Variant], outcome: BatchOutcome
+    ) -> list[CatalogRow]:
+        """For staff without the price permission: a row may give a variant's price only as it is."""
+        kept = []
+        for row in rows:
+            variant = variants.get(row.sku)
+            if variant is None:
+                message = (
+                    "a new variant gets this price, and you may not set prices (the permission "
+                    "'Can change variant prices'); the row was not imported."
+                )
+            elif (variant.price, variant.currency) != (row.price, row.currency):
+                message = (
+                    f"the price is {variant.price} {variant.currency} in the shop and you may not change "
+                    "prices (the permission 'Can change variant prices'); the row was not imported."
+                )
+            else:
+                kept.append(row)
+                continue
+            outcome.errors.append(RowError(row.row, "price", message))
         return kept
 
     def _drop_stock_conflicts(

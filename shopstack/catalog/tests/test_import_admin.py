@@ -157,8 +157,9 @@ def test_staff_without_catalog_permissions_are_refused(client):
 
 
 def test_staff_with_add_and_change_permissions_may_import(client):
+    # New variants get the file's prices: that needs the price permission too (test_permissions).
     client = staff_client(
-        client, superuser=False, permissions=("add_product", "change_product", "view_product")
+        client, superuser=False, permissions=("add_product", "change_product", "view_product", "change_price")
     )
     assert client.get(IMPORT_URL).status_code == 200
     url = map_url(upload(client))

@@ -62,12 +62,12 @@ def test_price_and_stock_changes_move_the_product_version():
     assert first[0] == product.pk
 
     variant = product.variants.get()
-    variant_set_price(variant=variant, price=Decimal("5.00"))
+    variant_set_price(actor=None, variant=variant, price=Decimal("5.00"))
     second = product_version(slug=product.slug)
     assert second[1] > first[1]
     assert catalog_version() > first_catalog
 
-    stock_set_quantity(variant=variant, warehouse=variant.stocks.get().warehouse, quantity=0)
+    stock_set_quantity(actor=None, variant=variant, warehouse=variant.stocks.get().warehouse, quantity=0)
     product.refresh_from_db()
     assert product.in_stock is False
     assert product_version(pk=product.pk)[1] > second[1]
@@ -76,11 +76,11 @@ def test_price_and_stock_changes_move_the_product_version():
 def test_price_change_rounds_once_and_refuses_negative_prices_as_a_whole():
     cheap = make_product(price="1.00")
     dear = make_product(price="10.00")
-    products_change_price(product_ids=[cheap.pk, dear.pk], percent=Decimal("-33.333"))
+    products_change_price(actor=None, product_ids=[cheap.pk, dear.pk], percent=Decimal("-33.333"))
     assert cheap.variants.get().price_amount == Decimal("0.67")
     assert dear.variants.get().price_amount == Decimal("6.67")
     with pytest.raises(ValidationFailed):
-        products_change_price(product_ids=[cheap.pk, dear.pk], amount=Decimal("-5"))
+        products_change_price(actor=None, product_ids=[cheap.pk, dear.pk], amount=Decimal("-5"))
     assert dear.variants.get().price_amount == Decimal("6.67")
 
 

@@ -259,7 +259,7 @@ def test_summary_prices_come_from_the_catalog_now(mug):
     assert summary.item_count == 3
     assert not summary.has_problems
 
-    variant_set_price(variant=variant_of(mug), price=Decimal("3.10"))
+    variant_set_price(actor=None, variant=variant_of(mug), price=Decimal("3.10"))
     assert selectors.cart_summary(cart).subtotal == Decimal("10.70")
 
 
@@ -268,8 +268,8 @@ def test_summary_flags_lines_out_of_stock_short_or_off_sale(mug):
     bowl = make_product(name="Bowl", code="BOWL", price="5.00")
     cart = make_cart(lines={mug: 3, plate: 1, bowl: 1})
     main = Warehouse.objects.get(slug="main")
-    stock_set_quantity(variant=variant_of(mug), warehouse=main, quantity=2)
-    stock_set_quantity(variant=variant_of(plate), warehouse=main, quantity=0)
+    stock_set_quantity(actor=None, variant=variant_of(mug), warehouse=main, quantity=2)
+    stock_set_quantity(actor=None, variant=variant_of(plate), warehouse=main, quantity=0)
     products_set_published(product_ids=[bowl.pk], published=False)
 
     problems = {line.sku: line.problem for line in selectors.cart_summary(cart).lines}

@@ -33,7 +33,10 @@ from shopstack.inventory.services.stock import (
     MAX_LINE_QUANTITY,
     MAX_LINES,
     MAX_TTL_SECONDS,
+    STOCK_PERMISSION,
     OutOfStock,
+    stock_change_allowed,
+    stock_change_check,
     stock_set_quantity,
 )
 
@@ -42,8 +45,11 @@ __all__ = [
     "MAX_LINES",
     "MAX_LINE_QUANTITY",
     "MAX_TTL_SECONDS",
+    "STOCK_PERMISSION",
     "OutOfStock",
     "stock_allocate",
+    "stock_change_allowed",
+    "stock_change_check",
     "stock_deallocate",
     "stock_expire_reservations",
     "stock_release",

@@ -14,8 +14,8 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from shopstack.catalog.models import Product, ProductVariant
-from shopstack.catalog.services import products_refresh, products_refresh_stock
-from shopstack.core.errors import Conflict, ValidationFailed
+from shopstack.catalog.services import Actor, products_refresh, products_refresh_stock
+from shopstack.core.errors import Conflict, PermissionDenied, ValidationFailed
 from shopstack.core.events import events_record
 from shopstack.inventory.models import Reservation, Stock, Warehouse
 
@@ -27,6 +27,24 @@ REF_MAX_LENGTH = 128
 ORDER_REF_MAX_LENGTH = 64
 
 StockKey = tuple[int, int]  # (variant_id, warehouse_id)
+# The Stock model's own change permission: counting stock is what changing a stock row is.
+STOCK_PERMISSION = "inventory.change_stock"
+
+
+def stock_change_allowed(actor: Actor | None) -> bool:
+    """May `actor` set stock counts? `None` is the shop itself (a command, a test); a user
+    needs `inventory.change_stock`. Reservations and allocations made for checkouts and
+    orders are not stock counts and need no permission."""
+    return actor is None or actor.has_perm(STOCK_PERMISSION)
+
+
+def stock_change_check(actor: Actor | None) -> None:
+    if not stock_change_allowed(actor):
+        raise PermissionDenied(
+            "You may not change stock.",
+            code="stock_permission",
+            fields={"stock": ["Changing stock counts needs the permission 'Can change stock'."]},
+        )
 
 
 class OutOfStock(Conflict):
@@ -348,10 +366,14 @@ def _announce(
 # --- stock counts -------------------------------------------------------------------------
 
 
-def stock_set_quantity(*, variant: ProductVariant, warehouse: Warehouse, quantity: int) -> Stock:
+def stock_set_quantity(
+    *, variant: ProductVariant, warehouse: Warehouse, quantity: int, actor: Actor | None
+) -> Stock:
     """Set the units on hand (a stock count). Never below what is allocated to orders; a
     count below allocated + reserved releases the newest reservations until it fits (the
-    units are not there, so those checkouts must not get them)."""
+    units are not there, so those checkouts must not get them). An actor without the stock
+    permission is refused (PermissionDenied)."""
+    stock_change_check(actor)
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
         raise ValidationFailed("Stock cannot be negative.", fields={"quantity": ["Must be zero or more."]})
     now = timezone.now()

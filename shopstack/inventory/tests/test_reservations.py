@@ -57,7 +57,7 @@ def test_a_stock_count_always_moves_the_product():
     product = variant.product
     before = product.updated_at
     stock = stock_of(variant)
-    stock_set_quantity(variant=variant, warehouse=stock.warehouse, quantity=7)
+    stock_set_quantity(actor=None, variant=variant, warehouse=stock.warehouse, quantity=7)
     product.refresh_from_db()
     assert product.in_stock is True
     assert product.updated_at > before
@@ -67,7 +67,7 @@ def test_a_product_with_another_variant_in_stock_stays_on_sale():
     variant = make_stocked_variant(stock=1)
     product = variant.product
     other = product.variants.create(sku=f"{variant.sku}-B", name="B", price_amount=variant.price_amount)
-    stock_set_quantity(variant=other, warehouse=stock_of(variant).warehouse, quantity=2)
+    stock_set_quantity(actor=None, variant=other, warehouse=stock_of(variant).warehouse, quantity=2)
     product.refresh_from_db()
     before = product.updated_at
     stock_reserve(ref="checkout:v", lines=[(variant.pk, 1)])
@@ -236,7 +236,7 @@ def test_a_count_below_what_is_reserved_releases_the_newest_reservations():
     variant = make_stocked_variant(stock=5)
     stock_reserve(ref="checkout:older", lines=[(variant.pk, 2)])
     stock_reserve(ref="checkout:newer", lines=[(variant.pk, 2)])
-    stock_set_quantity(variant=variant, warehouse=make_warehouse("main"), quantity=3)
+    stock_set_quantity(actor=None, variant=variant, warehouse=make_warehouse("main"), quantity=3)
     stock = stock_of(variant)
     assert (stock.quantity, stock.reserved) == (3, 2)
     assert Reservation.objects.get(ref="checkout:newer").status == "released"

@@ -63,9 +63,9 @@ def test_changes_are_searchable_on_the_next_search(shop: dict) -> None:
     assert found("vanilla") == []
     assert found("lavender") == ["Lavender Scented Candle"]
 
-    variant_set_price(variant=candle.variants.get(), price=Decimal("40"))
+    variant_set_price(actor=None, variant=candle.variants.get(), price=Decimal("40"))
     assert found("lavender", filters=SearchFilters(max_price=Decimal("10"))) == []
-    stock_set_quantity(variant=candle.variants.get(), warehouse=make_warehouse(), quantity=0)
+    stock_set_quantity(actor=None, variant=candle.variants.get(), warehouse=make_warehouse(), quantity=0)
     assert found("lavender", filters=SearchFilters(in_stock=True)) == []
 
     products_set_published(product_ids=[candle.pk], published=False)

@@ -52,7 +52,7 @@ def test_price_change_renews_product_page_and_etag(client, shop):
     assert "£2.95" in first.content.decode()
     assert client.get(url)["X-Page-Cache"] == "hit"
 
-    variant_set_price(variant=product.variants.get(), price=Decimal("3.45"))
+    variant_set_price(actor=None, variant=product.variants.get(), price=Decimal("3.45"))
 
     second = client.get(url, headers={"If-None-Match": first["ETag"]})
     assert second.status_code == 200
@@ -66,7 +66,7 @@ def test_price_change_renews_product_page_and_etag(client, shop):
 def test_bulk_price_change_renews_listing_and_home(client, shop):
     category_url = f"/c/{shop['leaf'].slug}/"
     before_listing, before_home = client.get(category_url), client.get("/")
-    products_change_price(product_ids=[shop["red"].pk], percent=Decimal("100"))
+    products_change_price(actor=None, product_ids=[shop["red"].pk], percent=Decimal("100"))
     after_listing = client.get(category_url, headers={"If-None-Match": before_listing["ETag"]})
     after_home = client.get("/", headers={"If-None-Match": before_home["ETag"]})
     assert after_listing.status_code == after_home.status_code == 200
@@ -81,7 +81,7 @@ def test_stock_change_renews_product_page(client, shop):
     assert "In stock" in first.content.decode()
 
     main = Warehouse.objects.get(slug="main")
-    stock_set_quantity(variant=product.variants.get(), warehouse=main, quantity=0)
+    stock_set_quantity(actor=None, variant=product.variants.get(), warehouse=main, quantity=0)
 
     second = client.get(url, headers={"If-None-Match": first["ETag"]})
     assert second.status_code == 200

@@ -84,6 +84,8 @@ class Command(BaseCommand):
             try:
                 report = import_catalog(
                     stream=stream,
+                    # Whoever runs manage.py operates the server: the shop itself, not a staff user.
+                    actor=None,
                     mapping=parse_mapping(options["map"]),
                     dry_run=options["dry_run"],
                     batch_size=options["batch_size"],
