@@ -19,6 +19,8 @@ from config.settings.env import (
     env_list,
     env_str,
     mailer_from_url,
+    origin_of,
+    payment_backend,
     secret_key,
 )
 
@@ -276,7 +278,12 @@ CHECKOUT_ABANDONED_AFTER_SECONDS = env_int("CHECKOUT_ABANDONED_AFTER_SECONDS", 2
 # /_testgateway/ (TEST_GATEWAY_ENABLED=0 unmounts it); the shop reaches it, like any
 # provider, only over HTTP at PAYMENT_GATEWAY_URL. Its keys default to values derived
 # from SECRET_KEY, so a deployed demo's gateway is not open to anyone who reads this file.
-TEST_GATEWAY_ENABLED = env_bool("TEST_GATEWAY_ENABLED", True)
+# The demo and test profiles take payments with it by default. The prod profile never falls
+# back to it: it refuses to load without PAYMENT_GATEWAY_BACKEND, and takes test payments
+# only when the test gateway is both named there and enabled with TEST_GATEWAY_ENABLED=1
+# (the shopstack.E010-E011 / W010-W011 checks say the same to `check --deploy`).
+TEST_GATEWAY_BACKEND = "shopstack.payments.backends.testgateway.LocalTestGateway"
+TEST_GATEWAY_ENABLED = env_bool("TEST_GATEWAY_ENABLED", PROFILE != "prod")
 _test_gateway_seed = hashlib.sha256(f"testgateway:{SECRET_KEY}".encode()).hexdigest()
 TEST_GATEWAY = {
     "API_KEY": env_str("TEST_GATEWAY_API_KEY", f"sk_test_{_test_gateway_seed[:32]}"),
@@ -288,8 +295,8 @@ TEST_GATEWAY = {
 # e.g. when the goods ship).
 ORDERS_AUTO_CAPTURE = env_bool("ORDERS_AUTO_CAPTURE", False)
 
-_payment_backend = env_str(
-    "PAYMENT_GATEWAY_BACKEND", "shopstack.payments.backends.testgateway.LocalTestGateway"
+_payment_backend = payment_backend(
+    profile=PROFILE, test_backend=TEST_GATEWAY_BACKEND, test_enabled=TEST_GATEWAY_ENABLED
 )
 _payment_url = (
     "https://api.stripe.com/"
@@ -306,6 +313,16 @@ PAYMENT_GATEWAY = {
         "timeout": float(env_str("PAYMENT_GATEWAY_TIMEOUT", "10")),
     },
 }
+# Where a payment may send the shopper back (with a card token): the origin the request
+# came in on, these origins, and app link schemes (e.g. PAYMENT_RETURN_SCHEMES=myapp for
+# myapp://...). Anything else is refused, so a payment link cannot hand a shopper's card
+# token to another site. Default: SHOP_BASE_URL's origin and the CSRF_TRUSTED_ORIGINS
+# without wildcards (ALLOWED_HOSTS names hosts, not origins, and may be a wildcard).
+PAYMENT_RETURN_ORIGINS = env_list(
+    "PAYMENT_RETURN_ORIGINS",
+    [origin_of(SHOP_BASE_URL), *(o for o in CSRF_TRUSTED_ORIGINS if "*" not in o)],
+)
+PAYMENT_RETURN_SCHEMES = [s.lower().removesuffix("://") for s in env_list("PAYMENT_RETURN_SCHEMES", [])]
 # Reconciliation calls an unanswered authorization "not charged" only this many seconds
 # after the request's timeout (and the gateway's lookup delay): it may still be on its way.
 PAYMENTS_RECONCILE_MARGIN_SECONDS = float(env_str("PAYMENTS_RECONCILE_MARGIN_SECONDS", "30"))

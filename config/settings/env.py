@@ -9,9 +9,10 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse, urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -159,3 +160,32 @@ def secret_key(var_dir: Path, *, required: bool) -> str:
     finally:
         draft.unlink()
     return key_file.read_text().strip()
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of an absolute URL, lower-cased: what a browser calls its origin."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def payment_backend(*, profile: str, test_backend: str, test_enabled: bool) -> str:
+    """PAYMENT_GATEWAY_BACKEND; outside production the built-in test gateway by default.
+
+    Production refuses to load rather than take payments it never charges: it needs the
+    backend named, and the test gateway both named and enabled (TEST_GATEWAY_ENABLED=1).
+    """
+    backend = os.environ.get("PAYMENT_GATEWAY_BACKEND", "").strip()
+    if profile != "prod":
+        return backend or test_backend
+    if not backend:
+        raise ImproperlyConfigured(
+            "PAYMENT_GATEWAY_BACKEND must be set in the environment for the prod profile "
+            "(e.g. shopstack.payments.backends.stripe.StripeGateway): production never falls "
+            "back to the built-in test gateway."
+        )
+    if backend == test_backend and not test_enabled:
+        raise ImproperlyConfigured(
+            "PAYMENT_GATEWAY_BACKEND names the built-in test gateway, which accepts test cards "
+            "and charges nothing: the prod profile uses it only with TEST_GATEWAY_ENABLED=1 too."
+        )
+    return backend

@@ -6,7 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+PROD_PAYMENTS = {
+    "PAYMENT_GATEWAY_BACKEND": "shopstack.payments.backends.stripe.StripeGateway",
+    "PAYMENT_GATEWAY_API_KEY": "sk_live_shop",
+    "PAYMENT_GATEWAY_WEBHOOK_SECRET": "whsec_shop",
+}
 
 
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -35,6 +42,7 @@ def test_prod_profile_passes_check_deploy_with_no_warnings(tmp_path):
             "SECRET_KEY": "x" * 30 + "-a-long-random-production-secret-key-for-the-test",
             "ALLOWED_HOSTS": "shop.example.com",
             "SHOPSTACK_VAR_DIR": str(tmp_path),
+            **PROD_PAYMENTS,
         },
     )
     assert result.returncode == 0, result.stderr + result.stdout
@@ -48,6 +56,89 @@ def test_prod_profile_refuses_to_start_without_a_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def python_under(code: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a fresh interpreter with the prod profile and `env` (nothing inherited
+    that picks a tier or a payment backend)."""
+    leave_out = {"DATABASE_URL", "REDIS_URL", "CACHE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    leave_out |= {name for name in os.environ if name.startswith(("PAYMENT_", "TEST_GATEWAY"))}
+    base_env = {k: v for k, v in os.environ.items() if k not in leave_out}
+    prod = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "SECRET_KEY": "x" * 30 + "-a-long-random-production-secret-key-for-the-test",
+        "ALLOWED_HOSTS": "shop.example.com",
+        "SHOPSTACK_VAR_DIR": str(tmp_path),
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base_env, **prod, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+# What a production server does first: granian and gunicorn import the WSGI application,
+# which loads the settings. No system check runs there, so the settings refuse.
+LOAD_WSGI = "from config.wsgi import application"
+
+
+def test_prod_profile_refuses_to_start_without_a_payment_backend(tmp_path):
+    result = python_under(LOAD_WSGI, {}, tmp_path)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: PAYMENT_GATEWAY_BACKEND must be set" in result.stderr
+
+
+def test_prod_profile_refuses_the_test_gateway_unless_it_is_also_enabled(tmp_path):
+    named = {"PAYMENT_GATEWAY_BACKEND": "shopstack.payments.backends.testgateway.LocalTestGateway"}
+    result = python_under(LOAD_WSGI, named, tmp_path)
+    assert result.returncode != 0
+    assert "only with TEST_GATEWAY_ENABLED=1" in result.stderr
+    result = python_under(LOAD_WSGI, {**named, "TEST_GATEWAY_ENABLED": "1"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+ROUTES = (
+    "import json; from config.wsgi import application; from django.conf import settings;"
+    "from django.urls import resolve, Resolver404\n"
+    "def served(path):\n"
+    "    try:\n        resolve(path)\n    except Resolver404:\n        return False\n    return True\n"
+    "print(json.dumps({'backend': settings.PAYMENT_GATEWAY['BACKEND'].rsplit('.', 1)[-1],"
+    " 'test_gateway': served('/_testgateway/pay/s')}))"
+)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (PROD_PAYMENTS, {"backend": "StripeGateway", "test_gateway": False}),
+        ({**PROD_PAYMENTS, "TEST_GATEWAY_ENABLED": "1"}, {"backend": "StripeGateway", "test_gateway": True}),
+        (
+            {
+                "PAYMENT_GATEWAY_BACKEND": "shopstack.payments.backends.testgateway.LocalTestGateway",
+                "TEST_GATEWAY_ENABLED": "1",
+            },
+            {"backend": "LocalTestGateway", "test_gateway": True},
+        ),
+    ],
+)
+def test_prod_profile_serves_the_test_gateway_only_when_enabled(tmp_path, env, expected):
+    result = python_under(ROUTES, env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == expected
+
+
+def test_demo_profile_takes_test_payments_with_no_settings(tmp_path):
+    demo = {"DJANGO_SETTINGS_MODULE": "config.settings.base", "SECRET_KEY": ""}
+    result = python_under(ROUTES, demo, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "backend": "LocalTestGateway",
+        "test_gateway": True,
+    }
 
 
 def settings_under(env: dict[str, str], tmp_path: Path) -> dict[str, str]:

@@ -92,7 +92,13 @@ class PlaceIn(Schema):
 
 class PaymentSessionIn(Schema):
     return_url: str | None = Field(
-        None, description="Where the gateway sends the shopper back (with `token`); default: the shop's page."
+        None,
+        description=(
+            "Where the gateway sends the shopper back (with `token`): a URL on the shop's own site "
+            "(PAYMENT_RETURN_ORIGINS) or an app link whose scheme is in PAYMENT_RETURN_SCHEMES "
+            "(e.g. `myapp://checkout/paid`); anything else is refused with 422 on `return_url`. "
+            "Default: the shop's page."
+        ),
     )
 
 
@@ -419,13 +425,12 @@ def checkout_payment_session(
     `token` to pass to `place`; card numbers never reach the shop."""
     checkout = _checkout(request, token, cart_token, write=True)
     return_url = payload.return_url if payload is not None and payload.return_url else ""
-    if return_url and not return_url.startswith(("https://", "http://")):
-        raise ValidationFailed(
-            "The return URL is not valid.", fields={"return_url": ["Give an absolute http(s) URL."]}
-        )
     return_url = return_url or request.build_absolute_uri(reverse("checkout_steps:payment-return"))
+    url = services.checkout_payment_url(
+        checkout=checkout, return_url=return_url, shop_origin=request.build_absolute_uri("/")
+    )
     response["Cache-Control"] = "no-store"
-    return {"url": services.checkout_payment_url(checkout=checkout, return_url=return_url)}
+    return {"url": url}
 
 
 @router.post(

@@ -244,7 +244,9 @@ def checkout_payment(request: HttpRequest, token: str) -> HttpResponse:
         return _render(request, "checkout/steps/payment.html", checkout)
     return_url = request.build_absolute_uri(reverse("checkout_steps:payment-return"))
     try:
-        url = services.checkout_payment_url(checkout=checkout, return_url=return_url)
+        url = services.checkout_payment_url(
+            checkout=checkout, return_url=return_url, shop_origin=request.build_absolute_uri("/")
+        )
     except DomainError as error:
         return _render(request, "checkout/steps/payment.html", checkout, status=_refused(error), error=error)
     return _private(HttpResponseRedirect(url, status=303))

@@ -8,7 +8,7 @@ class PaymentsConfig(AppConfig):
     def ready(self) -> None:
         from shopstack.core.events import subscribe
         from shopstack.core.periodic import periodic_register
-        from shopstack.payments import tasks
+        from shopstack.payments import checks, tasks  # noqa: F401  (checks registers itself)
 
         subscribe("PaymentOutcomeUnknown", tasks.on_payment_outcome_unknown)
         subscribe("PaymentLateAuthorization", tasks.on_payment_late_authorization)

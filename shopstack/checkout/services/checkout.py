@@ -561,9 +561,13 @@ def checkout_set_payment_token(
     return checkout
 
 
-def checkout_payment_url(*, checkout: Checkout, return_url: str) -> str:
+def checkout_payment_url(*, checkout: Checkout, return_url: str, shop_origin: str) -> str:
     """The gateway's hosted card form for this checkout; it sends the shopper back to
-    `return_url` with `session` (the checkout token) and `token` in the query string."""
+    `return_url` with `session` (the checkout token) and `token` in the query string.
+    `return_url` must be on the shop's own site (`shop_origin`, the origin it was asked
+    on, or PAYMENT_RETURN_ORIGINS) or an app link (PAYMENT_RETURN_SCHEMES)."""
     if checkout.status != Checkout.Status.OPEN:
         raise Conflict(CLOSED, code="checkout_closed")
-    return payment_hosted_form_url(session_ref=str(checkout.token), return_url=return_url)
+    return payment_hosted_form_url(
+        session_ref=str(checkout.token), return_url=return_url, shop_origin=shop_origin
+    )

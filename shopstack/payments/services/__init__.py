@@ -14,6 +14,7 @@ One module per concern; this package is the import path the rest of the shop use
 - capture: capture or void an authorization
 - refunds: refunds of captured money
 - webhooks: signed gateway events
+- return_urls: where a payment may send the shopper back (with a card token)
 """
 
 from shopstack.payments.services.authorization import (
@@ -33,6 +34,11 @@ from shopstack.payments.services.capture import payment_capture, payment_void
 from shopstack.payments.services.late import payment_void_late
 from shopstack.payments.services.reconciliation import payment_reconcile
 from shopstack.payments.services.refunds import payment_refund
+from shopstack.payments.services.return_urls import (
+    payment_return_origin,
+    payment_return_schemes,
+    payment_return_url_check,
+)
 from shopstack.payments.services.webhooks import payment_handle_webhook
 
 __all__ = [
@@ -49,6 +55,9 @@ __all__ = [
     "payment_in_flight_until",
     "payment_reconcile",
     "payment_refund",
+    "payment_return_origin",
+    "payment_return_schemes",
+    "payment_return_url_check",
     "payment_void",
     "payment_void_late",
 ]

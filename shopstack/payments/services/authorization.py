@@ -32,6 +32,7 @@ from shopstack.payments.services.calls import (
     payment_gateway,
 )
 from shopstack.payments.services.late import _contradicts, _late_authorization
+from shopstack.payments.services.return_urls import payment_return_url_check
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +169,11 @@ def _settle_authorization(
     return payment
 
 
-def payment_hosted_form_url(*, session_ref: str, return_url: str) -> str:
+def payment_hosted_form_url(*, session_ref: str, return_url: str, shop_origin: str) -> str:
     """Where the customer enters the card; the gateway sends them back to `return_url`
-    with `token` in the query string (use it in payment_create)."""
+    with `token` in the query string (use it in payment_create). `return_url` must be on
+    the shop's own site (`shop_origin`, the origin it was asked on, or
+    PAYMENT_RETURN_ORIGINS) or an app link scheme (PAYMENT_RETURN_SCHEMES): ValidationFailed
+    on `return_url` otherwise, before the gateway is asked anything."""
+    payment_return_url_check(url=return_url, shop_origin=shop_origin)
     return payment_gateway().hosted_form_url(session_ref=session_ref, return_url=return_url)

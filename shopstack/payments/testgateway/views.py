@@ -8,6 +8,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -118,6 +119,27 @@ def _challenge_url(request: HttpRequest, reference: str) -> str:
     return request.build_absolute_uri(reverse("testgateway:challenge", args=[reference]))
 
 
+class _ReturnRedirect(HttpResponseRedirect):
+    """Back to the shop: its web pages, or its app through an app link scheme (myapp://)
+    that the shop registered in PAYMENT_RETURN_SCHEMES. Django's own redirect refuses any
+    scheme but http, https and ftp."""
+
+    def __init__(self, url: str) -> None:
+        self.allowed_schemes = _return_schemes()
+        super().__init__(url)
+
+
+def _return_schemes() -> list[str]:
+    return ["http", "https", *(s.lower() for s in settings.PAYMENT_RETURN_SCHEMES)]
+
+
+def _scheme(url: str) -> str:
+    try:
+        return urlsplit(url).scheme.lower() if "://" in url else ""
+    except ValueError:
+        return ""
+
+
 def _with_query(url: str, params: dict[str, str]) -> str:
     parts = urlsplit(url)
     query = f"{parts.query}&{urlencode(params)}" if parts.query else urlencode(params)
@@ -130,7 +152,9 @@ def hosted_form(request: HttpRequest, session: str) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     return_url = source.get("return_url", "")
     expected = ledger.hosted_form_signature(session=session, return_url=return_url)
-    if not return_url.startswith(("http://", "https://")) or not hmac.compare_digest(
+    # The signature is the shop's word that it checked the return URL (only the shop and
+    # the gateway know the key); the scheme is checked again because the token goes there.
+    if _scheme(return_url) not in _return_schemes() or not hmac.compare_digest(
         source.get("sig", ""), expected
     ):
         return HttpResponse("This payment link is not valid.", status=400, content_type="text/plain")
@@ -142,7 +166,7 @@ def hosted_form(request: HttpRequest, session: str) -> HttpResponse:
             context["error"] = error.message
             return render(request, "testgateway/pay.html", context, status=400)
         params = {"session": session, "token": token.token, "last4": token.last4, "brand": token.brand}
-        return HttpResponseRedirect(_with_query(return_url, params))
+        return _ReturnRedirect(_with_query(return_url, params))
     return render(request, "testgateway/pay.html", context)
 
 
@@ -157,7 +181,7 @@ def challenge(request: HttpRequest, reference: str) -> HttpResponse:
             reference=reference, approved=request.POST.get("decision") == "approve"
         )
         if charge.return_url:
-            return HttpResponseRedirect(
+            return _ReturnRedirect(
                 _with_query(charge.return_url, {"charge": reference, "status": charge.status})
             )
     context = {"charge": charge, "amount": ledger.charge_json(charge)["amount"]}
