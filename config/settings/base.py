@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it hands the request's search log rows to the response the server closes.
+    "shopstack.search.middleware.SearchLogMiddleware",
     "shopstack.core.timing.ServerTimingMiddleware",
     "shopstack.core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -12,12 +12,10 @@ class SearchConfig(AppConfig):
         from shopstack.core.events import subscribe
         from shopstack.search.handlers import on_product_deleted, on_search_index_behind
         from shopstack.search.indexing import BACKLOG_EVENT
-        from shopstack.search.log import connect_to_requests
         from shopstack.search.reference import track_changes
         from shopstack.search.starter import on_post_migrate
 
         subscribe(BACKLOG_EVENT, on_search_index_behind)
         track_changes()
-        connect_to_requests()
         post_migrate.connect(on_post_migrate, sender=self)
         post_delete.connect(on_product_deleted, sender=Product, dispatch_uid="search-product-deleted")
