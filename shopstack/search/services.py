@@ -376,20 +376,14 @@ def _one_character_suggestions(character: str, *, limit: int) -> list[dict[str, 
     ]
 
 
-def search_click(
-    *, log_token: str | None = None, log_id: int | None = None, product_id: int, position: int | None = None
-) -> None:
-    """Note which result a search led to (the first click counts). The search is known by its
-    log token (`SearchOutcome.log_token`), or by the row's id in links made before tokens."""
-    if log_token:
-        try:
-            found = SearchQuery.objects.filter(token=uuid.UUID(log_token))
-        except ValueError:
-            return  # not a token of ours: nothing to note
-    elif log_id:
-        found = SearchQuery.objects.filter(pk=log_id)
-    else:
-        return
-    found.filter(clicked_product__isnull=True).update(
+def search_click(*, log_token: str, product_id: int, position: int | None = None) -> None:
+    """Note which result a search led to (the first click counts). The search is known only
+    by its log token (`SearchOutcome.log_token`, random, carried by the result links it made):
+    never by the row's id, which counts up, so anyone could name another shopper's search."""
+    try:
+        token = uuid.UUID(log_token)
+    except ValueError:
+        return  # not a token of ours: nothing to note
+    SearchQuery.objects.filter(token=token, clicked_product__isnull=True).update(
         clicked_product_id=product_id, clicked_position=position
     )

@@ -209,9 +209,7 @@ def click(request: HttpRequest) -> HttpResponse:
     document = selectors.documents_by_id([product_id]).get(product_id)
     if document is None:
         raise Http404("No such product")
-    if log.isdigit():  # a link made before searches had tokens: the row's id
-        search_click(log_id=int(log), product_id=product_id, position=position)
-    elif log:
+    if log:
         search_click(log_token=log, product_id=product_id, position=position)
     response = HttpResponseRedirect(reverse("storefront:product", args=[document.slug]))
     response["X-Robots-Tag"] = "noindex"

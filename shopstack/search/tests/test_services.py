@@ -206,7 +206,7 @@ def test_search_is_logged_and_clicks_recorded(shop: dict) -> None:
     entry = SearchQuery.objects.get(token=outcome.log_token)
     assert (entry.normalized, entry.result_count) == ("heart holder", 2)
     search_click(log_token=outcome.log_token, product_id=shop["holder"].pk, position=1)
-    search_click(log_id=entry.pk, product_id=shop["red"].pk, position=2)  # the first click counts
+    search_click(log_token=outcome.log_token, product_id=shop["red"].pk, position=2)  # the first counts
     entry.refresh_from_db()
     assert entry.clicked_product_id == shop["holder"].pk
     top = selectors.top_queries()
