@@ -132,6 +132,10 @@ SEARCH = {
     ),
     "OPTIONS": {},
 }
+# Autocomplete suggests a search to everyone once this many visitors (distinct client
+# networks) made it in this many days and it found products (shopstack/search/popular.py).
+SEARCH_POPULAR_MIN_VISITORS = env_int("SEARCH_POPULAR_MIN_VISITORS", 3)
+SEARCH_POPULAR_DAYS = env_int("SEARCH_POPULAR_DAYS", 30)
 
 # Shipping labels and tracking: the local carrier needs no network (tracking pages on the shop).
 SHIPPING_CARRIER = {

@@ -122,7 +122,14 @@ def search(request: HttpRequest) -> HttpResponse:
             return render(request, "search/results.html", context)
         if sort not in SORTS:
             sort = "relevance"
-        outcome = search_products(text=text, filters=filters, sort=sort, page=page, per_page=PER_PAGE)
+        outcome = search_products(
+            text=text,
+            filters=filters,
+            sort=sort,
+            page=page,
+            per_page=PER_PAGE,
+            client_address=request.META.get("REMOTE_ADDR", ""),
+        )
     except ValidationFailed as error:
         context["errors"] = [f"{field}: {' '.join(msgs)}" for field, msgs in error.fields.items()] or [
             error.message
