@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it hands the request's search log rows to the response the server closes.
+    "shopstack.search.middleware.SearchLogMiddleware",
     "shopstack.core.timing.ServerTimingMiddleware",
     "shopstack.core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -133,6 +135,10 @@ SEARCH = {
     ),
     "OPTIONS": {},
 }
+# Autocomplete suggests a search to everyone once this many visitors (distinct client
+# networks) made it in this many days and it found products (shopstack/search/popular.py).
+SEARCH_POPULAR_MIN_VISITORS = env_int("SEARCH_POPULAR_MIN_VISITORS", 3)
+SEARCH_POPULAR_DAYS = env_int("SEARCH_POPULAR_DAYS", 30)
 
 # Shipping labels and tracking: the local carrier needs no network (tracking pages on the shop).
 SHIPPING_CARRIER = {

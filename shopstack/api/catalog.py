@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from django.conf import settings
-from django.core.cache import caches
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse
+from django.utils.http import urlencode
 from ninja import Path, Query, Router
 from pydantic import StringConstraints
 
@@ -26,6 +26,7 @@ from shopstack.catalog.media import LISTING_WIDTH, rendition_name, rendition_url
 from shopstack.catalog.models import Category, Product, ProductMedia
 from shopstack.core.errors import NotFound, ValidationFailed
 from shopstack.core.money import quantize
+from shopstack.core.page_cache import page_cache
 
 router = Router(tags=["catalog"])
 
@@ -145,6 +146,10 @@ def _listing_image(product: Product) -> dict[str, str] | None:
     return listing_image(images[0] if images else None)
 
 
+def _plain(amount: Decimal | None) -> str:
+    return "" if amount is None else format(amount.normalize(), "f")
+
+
 def _list_item(product: Product) -> dict[str, Any]:
     return {
         "id": product.pk,
@@ -206,7 +211,20 @@ def products_list(
     """Published products, filtered and sorted, a page at a time (keyset pagination: pages
     never repeat or skip products, even while the catalog changes between requests)."""
     version = stamp(selectors.catalog_version())
-    etag = make_etag("products", version, request.META.get("QUERY_STRING", ""))
+    # The parsed parameters, not the query string: their order, spelling (`2.5`, `2.50`) and
+    # parameters the list ignores (`utm_*`, anything unknown) must not make another answer to
+    # keep (unique links would fill the cache).
+    asked = [
+        ("category", category or ""),
+        ("min_price", _plain(min_price)),
+        ("max_price", _plain(max_price)),
+        ("in_stock", "" if in_stock is None else str(in_stock)),
+        *(("attr", value) for value in attr),
+        ("sort", sort),
+        ("limit", str(limit)),
+        ("cursor", cursor or ""),
+    ]
+    etag = make_etag("products", version, urlencode([(name, value) for name, value in asked if value]))
 
     def render() -> dict[str, Any]:
         category_ids: tuple[int, ...] = ()
@@ -329,10 +347,11 @@ def _detail_response(request: HttpRequest, version: tuple[int, Any] | None) -> H
     pk, updated_at = version
     product_stamp = stamp(updated_at)
     cache_key = f"api:product:{FORMAT}:{pk}:{product_stamp}"
-    cached = caches["pages"].get(cache_key)
+    answers = page_cache()
+    cached = answers.get(cache_key)
     if cached is None:
         cached = _product_detail(pk)
-        caches["pages"].set(cache_key, cached, settings.PAGE_CACHE_SECONDS)
+        answers.set(cache_key, cached, settings.PAGE_CACHE_SECONDS)
     available = selectors.variant_availability(variant_ids=[v["id"] for v in cached["variants"]])
     # The counts are part of the answer, so they are part of its ETag: a reservation makes
     # the next conditional request a 200 with the new count, never a stale 304.

@@ -14,12 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
 
 from shopstack.api.auth import client_user
 from shopstack.api.errors import JSON
+from shopstack.core.page_cache import page_cache
 
 # Bump when the shape of an answer changes, so cached bytes and ETags of the old shape
 # are never served again.
@@ -67,9 +67,10 @@ def conditional_json(
     With no `cache_key` the body is rendered for every request that is not a 304."""
     if client_has(request, etag):
         return _finish(HttpResponseNotModified(), request, etag)
-    body = caches["pages"].get(cache_key) if cache_key is not None else None
+    answers = page_cache()
+    body = answers.get(cache_key) if cache_key is not None else None
     if body is None:
         body = json.dumps(render(), separators=(",", ":"), ensure_ascii=False).encode()
         if cache_key is not None:
-            caches["pages"].set(cache_key, body, settings.PAGE_CACHE_SECONDS)
+            answers.set(cache_key, body, settings.PAGE_CACHE_SECONDS)
     return _finish(HttpResponse(body, content_type=JSON), request, etag)

@@ -18,6 +18,7 @@ from pydantic import StringConstraints
 from shopstack.api.catalog import listing_image
 from shopstack.api.schemas import ErrorOut, ListingImage
 from shopstack.catalog.selectors import first_images
+from shopstack.core.clients import client_address
 from shopstack.core.errors import ValidationFailed
 from shopstack.core.money import quantize
 from shopstack.search import selectors
@@ -157,7 +158,15 @@ def search(
     if not q.strip() and not facets and min_price is None and max_price is None and in_stock is None:
         raise ValidationFailed("Give a query or a filter.", fields={"q": ["Type something to search for."]})
     filters = SearchFilters(facets=facets, min_price=min_price, max_price=max_price, in_stock=in_stock)
-    outcome = search_products(text=q, filters=filters, sort=sort, page=page, per_page=limit, source="api")
+    outcome = search_products(
+        text=q,
+        filters=filters,
+        sort=sort,
+        page=page,
+        per_page=limit,
+        source="api",
+        client_address=client_address(request),
+    )
     documents = selectors.documents_by_id([hit.id for hit in outcome.result.hits])
     images = first_images(list(documents))
     hits = []

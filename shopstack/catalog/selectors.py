@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
-from shopstack.catalog.models import Category, Product, ProductMedia, ProductVariant
+from shopstack.catalog.models import Attribute, Category, Product, ProductMedia, ProductVariant
 from shopstack.core.errors import ValidationFailed
 
 # Each sort ends on the primary key so that order is total and cursor pagination is stable.
@@ -210,6 +210,11 @@ class Facet:
     slug: str
     name: str
     values: tuple[tuple[str, str], ...]  # (value slug, value name)
+
+
+def filterable_attribute_slugs() -> frozenset[str]:
+    """Slugs of the attributes listings can be filtered by (one query)."""
+    return frozenset(Attribute.objects.filter(filterable=True).values_list("slug", flat=True))
 
 
 def category_facets(*, category_ids: tuple[int, ...]) -> list[Facet]:

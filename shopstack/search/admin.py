@@ -1,16 +1,19 @@
-"""Staff tools for search: synonyms, pinned and boosted products, and the search log
-with the top queries and the queries that found nothing."""
+"""Staff tools for search: synonyms, pinned and boosted products, the search log with the
+top queries and the queries that found nothing, and the popular searches autocomplete
+suggests, with the blocks that keep searches out of them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from shopstack.search import selectors
-from shopstack.search.models import MerchandisingRule, SearchQuery, Synonym
+from shopstack.search.models import BlockedSearch, MerchandisingRule, PopularSearch, SearchQuery, Synonym
+from shopstack.search.popular import searches_block
 
 
 @admin.register(Synonym)
@@ -54,3 +57,33 @@ class SearchQueryAdmin(admin.ModelAdmin):
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra_context=extra)  # type: ignore[return-value]
+
+
+@admin.register(BlockedSearch)
+class BlockedSearchAdmin(admin.ModelAdmin):
+    """Searches never suggested as popular: applied on every process from the next keystroke."""
+
+    list_display = ("pattern", "note", "created_at")
+    search_fields = ("pattern", "note")
+
+
+@admin.register(PopularSearch)
+class PopularSearchAdmin(admin.ModelAdmin):
+    """What autocomplete suggests now (rebuilt from the log every few minutes); read-only,
+    with an action to block a search."""
+
+    list_display = ("normalized", "visitors")
+    search_fields = ("normalized",)
+    actions = ("block",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.action(description="Block the selected searches (never suggest them)", permissions=["delete"])
+    def block(self, request: HttpRequest, queryset: QuerySet[PopularSearch]) -> None:
+        texts = list(queryset.values_list("normalized", flat=True))
+        added = searches_block(texts=texts, note=f"Blocked from the popular searches by {request.user}")
+        self.message_user(request, f"Blocked {added} search(es).", messages.SUCCESS)

@@ -140,6 +140,9 @@ class SearchQuery(models.Model):
     # Made when the search runs (the row is written after the response): result links carry
     # it so that a click finds its search. Empty on rows written before it existed.
     token = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
+    # Who searched, for counting distinct visitors (popular.py): the client's network, keyed
+    # with the secret key (no address is kept). Empty when unknown (a task, the shell).
+    visitor = models.CharField(max_length=16, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name_plural = "search queries"
@@ -147,3 +150,39 @@ class SearchQuery(models.Model):
 
     def __str__(self) -> str:
         return self.query
+
+
+class PopularSearch(models.Model):
+    """A search autocomplete suggests to everyone: made by several visitors (distinct client
+    networks, `SEARCH_POPULAR_MIN_VISITORS`) in the last `SEARCH_POPULAR_DAYS` days, and it
+    found products. Rebuilt from the log by `popular_searches_refresh` (popular.py)."""
+
+    normalized = models.CharField(max_length=200, unique=True)
+    visitors = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ("-visitors", "normalized")
+
+    def __str__(self) -> str:
+        return self.normalized
+
+
+class BlockedSearch(models.Model):
+    """A search staff never want suggested: the text as typed (any case and accents), or a
+    pattern where `*` stands for any text. Applies to suggestions at once, on every process."""
+
+    pattern = models.CharField(
+        max_length=200,
+        unique=True,
+        help_text="A search (any case), or a pattern with * for any text: "
+        "'casino', '*casino*', 'buy * online'",
+    )
+    note = models.CharField(max_length=200, blank=True, help_text="Why, for the other staff")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("pattern",)
+        verbose_name_plural = "blocked searches"
+
+    def __str__(self) -> str:
+        return self.pattern

@@ -1,10 +1,11 @@
 """Per-process copies of what every search reads and staff rarely change: merchandising rules
 (pins and boosts), synonyms with the attribute values and category names queries are
-understood by, and the names and headings of the facets.
+understood by, the names and headings of the facets, and the staff's blocks on popular
+searches.
 
 Kept in a `ReferenceCache` (shopstack/core/reference.py): one small stamp row per use
-instead of the queries themselves. Saving or deleting a synonym or a merchandising rule (the
-admin's edits) renews the stamp, so every process searches with it from its next search on.
+instead of the queries themselves. Saving or deleting a synonym, a merchandising rule or a
+block (the admin's edits) renews the stamp, so every process searches with it from its next search on.
 Attribute values, category names and filterable attributes are catalog rows this app does not
 watch: they are renewed at most a minute old (`MAX_AGE`), as the cache they came from was
 (autocomplete's categories too, which it read from the database on every keystroke).
@@ -12,11 +13,12 @@ watch: they are renewed at most a minute old (`MAX_AGE`), as the cache they came
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shopstack.catalog.models import Attribute, AttributeValue, Category
 from shopstack.core.reference import ReferenceCache, track_reference_models
-from shopstack.search.models import MerchandisingRule, Synonym
+from shopstack.search.models import BlockedSearch, MerchandisingRule, Synonym
+from shopstack.search.popular import BlockList
 from shopstack.search.query import QueryKnowledge, normalize, singular, synonym_map, words_of
 
 STAMP = "search"
@@ -34,6 +36,8 @@ class SearchReference:
     # Published categories in the catalog's order, for autocomplete: (slug, name, name in
     # lower case, normalised name, its words).
     categories: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = ()
+    # Staff blocks on popular searches (popular.py).
+    blocked: BlockList = field(default_factory=BlockList)
 
     @property
     def facet_names(self) -> set[str]:
@@ -77,6 +81,7 @@ def _load() -> SearchReference:
         rules={query: tuple(found) for query, found in rules.items()},
         facet_titles=titles,
         categories=categories,
+        blocked=BlockList.of(list(BlockedSearch.objects.values_list("pattern", flat=True))),
     )
 
 
@@ -90,5 +95,6 @@ def search_reference() -> SearchReference:
 
 
 def track_changes() -> None:
-    """Renew the stamp whenever a synonym or a merchandising rule is saved or deleted."""
-    track_reference_models(STAMP, [Synonym, MerchandisingRule])
+    """Renew the stamp whenever a synonym, a merchandising rule or a block on popular
+    searches is saved or deleted."""
+    track_reference_models(STAMP, [Synonym, MerchandisingRule, BlockedSearch])

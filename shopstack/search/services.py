@@ -11,14 +11,13 @@ import uuid
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from django.db import connection
-
 from shopstack.catalog.models import Product
 from shopstack.core.errors import ValidationFailed
 from shopstack.search.backends.base import SORTS, Placement, SearchFilters, SearchResult, settled
 from shopstack.search.indexing import index_sync, search_backend
 from shopstack.search.log import new_token, search_log_add
 from shopstack.search.models import MerchandisingRule, SearchDocument, SearchQuery
+from shopstack.search.popular import popular_searches_for, visitor_key
 from shopstack.search.query import (
     MAX_QUERY_CHARS,
     ParsedQuery,
@@ -197,9 +196,12 @@ def search_products(
     per_page: int = 24,
     source: str = "web",
     log: bool = True,
+    client_address: str = "",
 ) -> SearchOutcome:
     """Search the catalog as a shopper means it. Raises ValidationFailed for a bad sort,
-    page or price range; any text is accepted (syntax characters are plain text)."""
+    page or price range; any text is accepted (syntax characters are plain text).
+    `client_address` (core.clients.client_address of the request) tells visitors apart in the log, for
+    popular searches."""
     # Rules, synonyms and facet names as of the last change, read once for the search (a
     # facet name added to the catalog is accepted within a minute: reference.py).
     reference = search_reference()
@@ -269,11 +271,11 @@ def search_products(
         },
     )
     if log and page == 1 and (parsed.terms or parsed.attributes):
-        outcome = replace(outcome, log_token=_log(text, used, outcome, source))
+        outcome = replace(outcome, log_token=_log(text, used, outcome, source, client_address))
     return outcome
 
 
-def _log(text: str, used: ParsedQuery, outcome: SearchOutcome, source: str) -> str:
+def _log(text: str, used: ParsedQuery, outcome: SearchOutcome, source: str, client_address: str) -> str:
     """Log the search (written after the response inside a request: log.py); its token."""
     filters = outcome.filters
     token = new_token()
@@ -292,6 +294,7 @@ def _log(text: str, used: ParsedQuery, outcome: SearchOutcome, source: str) -> s
         result_count=outcome.result.total,
         relaxed=outcome.relaxed or bool(used.corrections),
         source=source[:8],
+        visitor=visitor_key(client_address),
     )
     search_log_add(entry)
     return token.hex
@@ -310,7 +313,8 @@ class Suggestions:
 
 def search_suggest(*, text: str, limit: int = 6) -> Suggestions:
     """Autocomplete: products whose names start with what was typed, matching
-    categories, and popular searches that found something."""
+    categories, and popular searches (several visitors made them, they found products and
+    staff did not block them: popular.py)."""
     prefix = normalize(text)
     if not words_of(prefix):
         return Suggestions(products=[], categories=[], queries=[])
@@ -326,34 +330,15 @@ def search_suggest(*, text: str, limit: int = 6) -> Suggestions:
     first = words_of(prefix)[0]
     # The published categories whose name holds the first word (at most 50, in the catalog's
     # order), then those whose name or one of its words starts with what was typed.
-    holding = [row for row in search_reference().categories if first in row[2]][:50]
+    reference = search_reference()
+    holding = [row for row in reference.categories if first in row[2]][:50]
     categories = [
         {"name": name, "slug": slug}
         for slug, name, _lower, folded, name_words in holding
         if folded.startswith(prefix) or any(word.startswith(prefix) for word in name_words)
     ][:3]
-    return Suggestions(products=products, categories=categories, queries=_popular_queries(prefix))
-
-
-def _popular_queries(prefix: str) -> list[str]:
-    """The three searches starting with `prefix` made most often that found something. Raw
-    SQL: autocomplete runs on every keystroke, and building it through the ORM cost more
-    than running it."""
-    if connection.vendor == "sqlite":
-        # A range, not LIKE: SQLite's LIKE ignores case, so it cannot use the index on the
-        # column (text BINARY); logged text is normalised (case folded), as the prefix is.
-        where, params = "normalized >= %s AND normalized < %s", [prefix, prefix + "\U0010ffff"]
-    else:
-        # PostgreSQL reads this LIKE from the column's pattern index.
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where, params = "normalized LIKE %s", [escaped + "%"]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT normalized FROM {SearchQuery._meta.db_table} WHERE {where} AND result_count > 0"
-            " GROUP BY normalized ORDER BY COUNT(*) DESC, normalized LIMIT 3",
-            params,
-        )
-        return [row[0] for row in cursor.fetchall()]
+    queries = popular_searches_for(prefix, blocked=reference.blocked)
+    return Suggestions(products=products, categories=categories, queries=queries)
 
 
 def _one_character_suggestions(character: str, *, limit: int) -> list[dict[str, object]]:
@@ -376,20 +361,14 @@ def _one_character_suggestions(character: str, *, limit: int) -> list[dict[str, 
     ]
 
 
-def search_click(
-    *, log_token: str | None = None, log_id: int | None = None, product_id: int, position: int | None = None
-) -> None:
-    """Note which result a search led to (the first click counts). The search is known by its
-    log token (`SearchOutcome.log_token`), or by the row's id in links made before tokens."""
-    if log_token:
-        try:
-            found = SearchQuery.objects.filter(token=uuid.UUID(log_token))
-        except ValueError:
-            return  # not a token of ours: nothing to note
-    elif log_id:
-        found = SearchQuery.objects.filter(pk=log_id)
-    else:
-        return
-    found.filter(clicked_product__isnull=True).update(
+def search_click(*, log_token: str, product_id: int, position: int | None = None) -> None:
+    """Note which result a search led to (the first click counts). The search is known only
+    by its log token (`SearchOutcome.log_token`, random, carried by the result links it made):
+    never by the row's id, which counts up, so anyone could name another shopper's search."""
+    try:
+        token = uuid.UUID(log_token)
+    except ValueError:
+        return  # not a token of ours: nothing to note
+    SearchQuery.objects.filter(token=token, clicked_product__isnull=True).update(
         clicked_product_id=product_id, clicked_position=position
     )

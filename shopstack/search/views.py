@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from shopstack.catalog.selectors import first_images
+from shopstack.core.clients import client_address
 from shopstack.core.errors import ValidationFailed
 from shopstack.search import selectors
 from shopstack.search.backends.base import PRICE_BUCKETS, SORTS, SearchFilters
@@ -122,7 +123,14 @@ def search(request: HttpRequest) -> HttpResponse:
             return render(request, "search/results.html", context)
         if sort not in SORTS:
             sort = "relevance"
-        outcome = search_products(text=text, filters=filters, sort=sort, page=page, per_page=PER_PAGE)
+        outcome = search_products(
+            text=text,
+            filters=filters,
+            sort=sort,
+            page=page,
+            per_page=PER_PAGE,
+            client_address=client_address(request),
+        )
     except ValidationFailed as error:
         context["errors"] = [f"{field}: {' '.join(msgs)}" for field, msgs in error.fields.items()] or [
             error.message
@@ -209,9 +217,7 @@ def click(request: HttpRequest) -> HttpResponse:
     document = selectors.documents_by_id([product_id]).get(product_id)
     if document is None:
         raise Http404("No such product")
-    if log.isdigit():  # a link made before searches had tokens: the row's id
-        search_click(log_id=int(log), product_id=product_id, position=position)
-    elif log:
+    if log:
         search_click(log_token=log, product_id=product_id, position=position)
     response = HttpResponseRedirect(reverse("storefront:product", args=[document.slug]))
     response["X-Robots-Tag"] = "noindex"

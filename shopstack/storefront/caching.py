@@ -1,13 +1,18 @@
 """Conditional requests and a shared page cache for storefront pages.
 
-A page declares the catalog version it shows (a cheap raw query). From that version
-and the full request path we derive both the ETag and the cache key, so:
+A page declares the catalog version it shows (a cheap raw query) and the query
+parameters that change it. From that version, the path and those parameters (in name
+order, empty ones left out) we derive both the ETag and the cache key, so:
 
 - a client holding the current ETag gets 304 before anything else is loaded;
 - any web process (locmem on the embedded tier, Redis when scaled out) can serve the
   rendered HTML of another;
 - a price, stock or product change moves `updated_at`, hence the version, hence the
-  key: nothing has to be deleted from the cache.
+  key: nothing has to be deleted from the cache;
+- parameters that do not change the page (`utm_*`, `gclid`, `fbclid`, any unknown name)
+  share the page's one entry and ETag, so unique links cannot fill the cache (which sits
+  beside the sessions). A page whose render ignored part of what was asked (an unknown
+  filter value) calls `do_not_store`: it is answered, not kept.
 
 Cached pages must not depend on the user: they never read the session or the user, and
 the cached body is the same for everyone.
@@ -21,22 +26,21 @@ mini-cart request sets. So even pages with a form stay one body for every visito
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_vary_headers
-from django.utils.http import http_date
+from django.utils.http import http_date, urlencode
+
+from shopstack.core.page_cache import page_cache
 
 # Bump to drop every cached page and ETag when the cached value's shape changes.
 CACHE_FORMAT = 1
 _SHOPSTACK = Path(__file__).resolve().parent.parent
-# Rendered pages are keyed by what they show: a per-process cache serves as well as a shared one.
-page_cache = caches["pages"]
 
 
 @cache
@@ -55,9 +59,28 @@ def release_token() -> str:
     return digest.hexdigest()[:12]
 
 
-def _page_fingerprint(request: HttpRequest, page: str, version: str, variant: str) -> str:
-    raw = "|".join((release_token(), page, version, variant, request.get_full_path()))
+def page_query(request: HttpRequest, params: Collection[str]) -> str:
+    """The request's query string cut to the parameters that change the page (`params`),
+    in name order, without empty values; a name's values keep their order (a page that reads
+    one value reads the last)."""
+    query = request.GET
+    if not query:
+        return ""
+    names = sorted(name for name in query if name in params)
+    pairs = [(name, value) for name in names for value in query.getlist(name) if value]
+    return urlencode(pairs)
+
+
+def _page_fingerprint(request: HttpRequest, page: str, version: str, variant: str, query: str) -> str:
+    raw = "|".join((release_token(), page, version, variant, request.path, query))
     return hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+def do_not_store(response: HttpResponse) -> HttpResponse:
+    """Answer this response but keep it out of the page cache: the render ignored part of
+    the request (an unknown filter value), so its URL is not one the cache should hold."""
+    response._shopstack_do_not_store = True  # type: ignore[attr-defined]
+    return response
 
 
 def _stamp(
@@ -94,16 +117,18 @@ def cached_page(
     render: Callable[[], HttpResponse],
     variant: str = "full",
     varies: tuple[str, ...] = (),
+    params: Collection[str] = frozenset(),
 ) -> HttpResponse:
     """Answer with 304, a cached body or a freshly rendered one, in that order of cost.
 
-    `page` names the kind of page, `version` is what its content depends on, `variant`
-    separates bodies that share a URL (an htmx fragment and the full page) and `varies`
-    names the request headers that choose between them. Only 200
-    answers are cached; `render` may return anything else (400, 404) uncached.
+    `page` names the kind of page, `version` is what its content depends on, `params` names
+    the query parameters that change it (`render` must read no other), `variant` separates
+    bodies that share a URL (an htmx fragment and the full page) and `varies` names the
+    request headers that choose between them. Only 200 answers are cached; `render` may
+    return anything else (400, 404) uncached, or a 200 marked by `do_not_store`.
     """
     last_modified = aware(last_modified)
-    fingerprint = _page_fingerprint(request, page, version, variant)
+    fingerprint = _page_fingerprint(request, page, version, variant, page_query(request, params))
     etag = f'"{fingerprint}"'
     if _is_conditional(request):
         headers_only = HttpResponse()
@@ -118,17 +143,18 @@ def cached_page(
             return not_modified
 
     key = f"storefront:page:{fingerprint}"
-    stored = page_cache.get(key)
+    pages = page_cache()
+    stored = pages.get(key)
     if stored is not None:
         content, content_type = stored
         response = HttpResponse(content, content_type=content_type)
         response.headers["X-Page-Cache"] = "hit"
     else:
         response = render()
-        if response.status_code != 200:
+        if response.status_code != 200 or getattr(response, "_shopstack_do_not_store", False):
             patch_vary_headers(response, list(varies))
             return response
-        page_cache.set(key, (response.content, response["Content-Type"]), settings.PAGE_CACHE_SECONDS)
+        pages.set(key, (response.content, response["Content-Type"]), settings.PAGE_CACHE_SECONDS)
         response.headers["X-Page-Cache"] = "miss"
     _stamp(response, etag, last_modified, varies)
     return response

@@ -292,3 +292,32 @@ def test_product_detail_counts_units_a_checkout_reserved_since_the_body_was_cach
     stock_reserve(ref="checkout:api-test-2", lines=[(variant["id"], 7)])
     [sold_out] = client.get(path).json()["variants"]
     assert (sold_out["available"], sold_out["in_stock"]) == (0, False)
+
+
+def test_list_answers_are_keyed_by_what_they_list_not_the_query_string(client, catalog):
+    first = client.get("/api/v1/products", {"sort": "price", "min_price": "2.50", "limit": 5})
+    assert first.status_code == 200
+    etags = {
+        client.get(
+            "/api/v1/products",
+            {
+                "utm_campaign": f"c{number}",
+                "made_up": number,
+                "sort": "price",
+                "min_price": "2.5",
+                "limit": 5,
+            },
+        )["ETag"]
+        for number in range(300)
+    }
+    assert etags == {first["ETag"]}  # one answer, one cache entry (its key is the ETag)
+    reordered = client.get("/api/v1/products?limit=5&min_price=2.500&sort=price")
+    assert reordered["ETag"] == first["ETag"]
+    assert (
+        client.get("/api/v1/products", {"sort": "price", "min_price": "2.50", "limit": 6})["ETag"]
+        != first["ETag"]
+    )
+    assert (
+        client.get("/api/v1/products", {"sort": "-price", "min_price": "2.50", "limit": 5})["ETag"]
+        != first["ETag"]
+    )

@@ -13,6 +13,7 @@ from shopstack.inventory.services import stock_set_quantity
 from shopstack.search import selectors
 from shopstack.search.backends.base import SearchFilters
 from shopstack.search.models import MerchandisingRule, SearchDocument, SearchQuery, Synonym
+from shopstack.search.popular import BlockList, popular_searches_refresh
 from shopstack.search.services import search_click, search_products, search_suggest
 from shopstack.testing.factories import make_category, make_product, make_warehouse
 
@@ -206,7 +207,7 @@ def test_search_is_logged_and_clicks_recorded(shop: dict) -> None:
     entry = SearchQuery.objects.get(token=outcome.log_token)
     assert (entry.normalized, entry.result_count) == ("heart holder", 2)
     search_click(log_token=outcome.log_token, product_id=shop["holder"].pk, position=1)
-    search_click(log_id=entry.pk, product_id=shop["red"].pk, position=2)  # the first click counts
+    search_click(log_token=outcome.log_token, product_id=shop["red"].pk, position=2)  # the first counts
     entry.refresh_from_db()
     assert entry.clicked_product_id == shop["holder"].pk
     top = selectors.top_queries()
@@ -217,7 +218,9 @@ def test_search_is_logged_and_clicks_recorded(shop: dict) -> None:
 
 
 def test_suggest_products_categories_and_popular_queries(shop: dict) -> None:
-    search_products(text="candles")
+    for address in ("192.0.2.1", "198.51.100.2", "203.0.113.3"):
+        search_products(text="candles", client_address=address)
+    popular_searches_refresh(blocked=BlockList())
     suggestions = search_suggest(text="cand")
     assert {p["title"] for p in suggestions.products} == {"Red Heart Candle Holder", "Vanilla Scented Candle"}
     assert suggestions.categories == [{"name": "Candles", "slug": "candles"}]
@@ -226,12 +229,18 @@ def test_suggest_products_categories_and_popular_queries(shop: dict) -> None:
 
 
 def test_popular_queries_match_the_prefix_literally(shop: dict) -> None:
-    for text in ("50% off mugs", "50 off mugs", "a_b candle", "axb candle", "a_b candle"):
-        SearchQuery.objects.create(query=text, normalized=text, result_count=1)
-    SearchQuery.objects.create(query="a_b cushion", normalized="a_b cushion", result_count=0)
+    searches = ("50% off mugs", "50 off mugs", "a_b candle", "axb candle", "a_b candle", "a_b cushion")
+    for visitor in ("v1", "v2", "v3"):
+        for text in searches:
+            SearchQuery.objects.create(
+                query=text, normalized=text, result_count=0 if text == "a_b cushion" else 1, visitor=visitor
+            )
+    SearchQuery.objects.create(query="axb candle", normalized="axb candle", result_count=1, visitor="v4")
+    popular_searches_refresh(blocked=BlockList())
     assert search_suggest(text="50%").queries == ["50% off mugs"]
-    assert search_suggest(text="A_B").queries == ["a_b candle"]  # found something, most often
+    assert search_suggest(text="A_B").queries == ["a_b candle"]  # found something
     assert search_suggest(text="ax").queries == ["axb candle"]
+    assert search_suggest(text="a").queries == ["axb candle", "a_b candle"]  # most visitors first
 
 
 def test_reindex_command(shop: dict) -> None:

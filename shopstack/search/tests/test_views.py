@@ -142,13 +142,24 @@ def test_result_links_carry_the_log_token_and_a_click_finds_its_search(client, s
 def test_click_is_logged_then_redirects(client, shop) -> None:
     client.get("/search/", {"q": "heart holder"})
     entry = SearchQuery.objects.get()
-    response = client.get("/search/click/", {"log": entry.pk, "product": shop["red"].pk, "pos": 2})
+    response = client.get("/search/click/", {"log": entry.token.hex, "product": shop["red"].pk, "pos": 2})
     assert response.status_code == 302
     assert response["Location"] == f"/p/{shop['red'].slug}/"
     entry.refresh_from_db()
     assert entry.clicked_product_id == shop["red"].pk
     assert entry.clicked_position == 2
     assert client.get("/search/click/", {"product": "nope"}).status_code == 404
+
+
+def test_a_click_naming_a_search_by_its_row_id_notes_nothing(client, shop) -> None:
+    # Row ids count up: anyone could name (and rewrite) another shopper's search by one.
+    client.get("/search/", {"q": "heart holder"})
+    entry = SearchQuery.objects.get()
+    response = client.get("/search/click/", {"log": str(entry.pk), "product": shop["red"].pk, "pos": 1})
+    assert response.status_code == 302  # still takes the shopper to the product
+    assert response["Location"] == f"/p/{shop['red'].slug}/"
+    entry.refresh_from_db()
+    assert (entry.clicked_product_id, entry.clicked_position) == (None, None)
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
 from decimal import Decimal
 
 import pytest
+from django.core.cache.backends.locmem import LocMemCache
 from django.utils.http import http_date
 
 from shopstack.catalog.services import products_change_price, variant_set_price
+from shopstack.core.page_cache import page_cache
 from shopstack.inventory.models import Warehouse
 from shopstack.inventory.services import stock_set_quantity
 
@@ -134,3 +136,65 @@ def test_unpublishing_a_cached_product_makes_it_404(client, shop):
     client.get(url)
     products_set_published(product_ids=[shop["white"].pk], published=False)
     assert client.get(url).status_code == 404
+
+
+def stored_pages() -> set[str]:
+    """Keys of the rendered pages the cache holds now (any test's)."""
+    store = page_cache()
+    if isinstance(store, LocMemCache):
+        keys = [str(key) for key in store._cache]
+    else:  # Redis
+        keys = [key.decode() for key in store._cache.get_client().keys("*storefront:page:*")]
+    return {key for key in keys if "storefront:page:" in key}
+
+
+def test_tracking_parameters_share_the_page_s_one_cache_entry_and_etag(client, shop):
+    url = f"/c/{shop['top'].slug}/"
+    before = stored_pages()
+    first = client.get(url, {"sort": "price"})
+    assert first["X-Page-Cache"] == "miss"
+    # 300 unique links, as a campaign or a crawler makes them: one entry, one ETag.
+    for number in range(300):
+        response = client.get(
+            url, {"utm_campaign": f"c{number}", "sort": "price", "gclid": number, "made_up": number}
+        )
+        assert response.status_code == 200
+        assert response["X-Page-Cache"] == "hit"
+        assert response["ETag"] == first["ETag"]
+    assert len(stored_pages() - before) == 1
+
+
+@pytest.mark.parametrize("page", ["home", "product"])
+def test_no_parameter_changes_the_home_or_a_product_page(client, urls, page):
+    first = client.get(urls[page])
+    again = client.get(urls[page] + "?utm_source=mail&fbclid=abc&page=3")
+    assert again["X-Page-Cache"] == "hit"
+    assert again["ETag"] == first["ETag"]
+
+
+def test_parameters_that_change_the_listing_keep_their_own_entries_in_any_order(client, shop):
+    url = f"/c/{shop['top'].slug}/"
+    unfiltered = client.get(url)
+    red = client.get(url, {"colour": "red", "sort": "price"})
+    assert red["X-Page-Cache"] == "miss"
+    assert red["ETag"] != unfiltered["ETag"]
+    assert "White candle" in unfiltered.content.decode()
+    assert "White candle" not in red.content.decode()
+    same = client.get(url + "?utm_medium=x&sort=price&colour=red")  # other order, a tracker
+    assert same["X-Page-Cache"] == "hit"
+    assert same["ETag"] == red["ETag"]
+    first_page = client.get(url, {"sort": "price", "page": "1"})
+    assert first_page["ETag"] != client.get(url, {"sort": "price"})["ETag"]
+    assert client.get(url, {"in_stock": "1"})["X-Page-Cache"] == "miss"
+
+
+def test_made_up_filter_values_are_answered_but_not_kept(client, shop):
+    url = f"/c/{shop['top'].slug}/"
+    for number in range(3):
+        response = client.get(url, {"colour": f"nope{number}"})
+        assert response.status_code == 200
+        assert "White candle" in response.content.decode()  # the unknown value is ignored
+        assert "X-Page-Cache" not in response
+        assert "X-Page-Cache" not in client.get(url, {"colour": f"nope{number}"})
+    assert client.get(url, {"colour": ["red", "nope"]}).get("X-Page-Cache") is None
+    assert client.get(url, {"colour": "red"})["X-Page-Cache"] == "miss"

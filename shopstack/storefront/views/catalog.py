@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime
+
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from shopstack.catalog import selectors
 from shopstack.storefront import seo
-from shopstack.storefront.caching import cached_page, newest, version_text
-from shopstack.storefront.forms import ProductFilterForm
+from shopstack.storefront.caching import cached_page, do_not_store, newest, version_text
+from shopstack.storefront.forms import RESERVED, ProductFilterForm
 
 PAGE_SIZE = 24
 LISTING_SIZES = "(min-width: 1280px) 280px, (min-width: 768px) 30vw, 50vw"
 PRODUCT_SIZES = "(min-width: 768px) 50vw, 100vw"
+
+
+# Filterable attribute slugs may change without a product or category changing (an
+# attribute made filterable): at most this old.
+FILTER_NAMES_MAX_AGE = 60.0
+_filter_names: tuple[datetime | None, float, frozenset[str]] | None = None
+
+
+def _listing_params(version: datetime | None) -> frozenset[str]:
+    """The query parameters that change a category page: its own (sort, page, prices, in
+    stock) and the filterable attributes' slugs. Kept per process for the catalog version,
+    so a cached page is found with no query beyond the version's."""
+    global _filter_names
+    held = _filter_names
+    if held is None or held[0] != version or time.monotonic() - held[1] > FILTER_NAMES_MAX_AGE:
+        held = (version, time.monotonic(), RESERVED | selectors.filterable_attribute_slugs())
+        _filter_names = held
+    return held[2]
 
 
 def category(request: HttpRequest, slug: str) -> HttpResponse:
@@ -21,6 +42,7 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
 
     Freshness is the catalog version: any product or category change renews the page."""
     version = selectors.catalog_version()
+    params = _listing_params(version)
     # htmx asks for the results only; a history restore needs the whole page again.
     fragment = bool(request.htmx) and not request.htmx.history_restore_request
     return cached_page(
@@ -28,18 +50,24 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
         page="category",
         version=version_text(version),
         last_modified=newest(version),
-        render=lambda: _render_category(request, slug, fragment=fragment),
+        render=lambda: _render_category(request, slug, params, fragment=fragment),
         variant="results" if fragment else "full",
         varies=("HX-Request", "HX-History-Restore-Request"),
+        params=params,
     )
 
 
-def _render_category(request: HttpRequest, slug: str, *, fragment: bool) -> HttpResponse:
+def _render_category(
+    request: HttpRequest, slug: str, params: frozenset[str], *, fragment: bool
+) -> HttpResponse:
     current = selectors.category_by_slug(slug)
     if current is None:
         raise Http404("No such category")
     category_ids = selectors.category_descendant_ids(current)
-    form = ProductFilterForm(request.GET, facets=selectors.category_facets(category_ids=category_ids))
+    # Only facets the cache key knows of: a page filtered by one it left out would be kept
+    # as the unfiltered page.
+    facets = [facet for facet in selectors.category_facets(category_ids=category_ids) if facet.slug in params]
+    form = ProductFilterForm(request.GET, facets=facets)
     filters = form.filters(category_ids=category_ids)
     page_obj = None
     if filters is not None:
@@ -63,7 +91,21 @@ def _render_category(request: HttpRequest, slug: str, *, fragment: bool) -> Http
         "noindex": form.is_filtered(),
     }
     template = "storefront/includes/results.html" if fragment else "storefront/category.html"
-    return render(request, template, context, status=200 if page_obj is not None else 400)
+    response = render(request, template, context, status=200 if page_obj is not None else 400)
+    if page_obj is not None and _ignored_filter_values(request, form, params):
+        return do_not_store(response)
+    return response
+
+
+def _ignored_filter_values(request: HttpRequest, form: ProductFilterForm, params: frozenset[str]) -> bool:
+    """Whether the request named filter values this page does not offer (an old bookmark, or
+    made-up values): the page is answered without them, but its URL is not kept in the cache,
+    so such values cannot fill it."""
+    for name in params - RESERVED:
+        given = [value for value in request.GET.getlist(name) if value]
+        if given and (name not in form.facet_names or len(form.cleaned_data[name]) < len(set(given))):
+            return True
+    return False
 
 
 def product(request: HttpRequest, slug: str) -> HttpResponse:
@@ -73,6 +115,8 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
     if found is None:
         raise Http404("No such product")
     pk, updated_at, categories_at = found
+    # No query parameter changes a product page (params left empty): `?utm_source=...`
+    # shares its one entry.
     return cached_page(
         request,
         page="product",
