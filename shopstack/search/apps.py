@@ -10,13 +10,16 @@ class SearchConfig(AppConfig):
 
         from shopstack.catalog.models import Product
         from shopstack.core.events import subscribe
+        from shopstack.core.retention import retention_register
         from shopstack.search.handlers import on_product_deleted, on_search_index_behind
         from shopstack.search.indexing import BACKLOG_EVENT
         from shopstack.search.log import connect_to_requests
         from shopstack.search.reference import track_changes
+        from shopstack.search.retention import search_log_prune
         from shopstack.search.starter import on_post_migrate
 
         subscribe(BACKLOG_EVENT, on_search_index_behind)
+        retention_register(name="search_log", prune=search_log_prune)
         track_changes()
         connect_to_requests()
         post_migrate.connect(on_post_migrate, sender=self)
