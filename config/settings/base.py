@@ -175,6 +175,15 @@ TASKS = {
     }
 }
 
+# The outbox (core.events): a delivery that failed this many times is dead (listed in the
+# admin, retried from there). Retention (core.retention, an hourly sweep): how many days
+# handed-out outbox events, idempotency keys and the search log are kept; expired database
+# sessions go as soon as they expire.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
+OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 7)
+IDEMPOTENCY_KEYS_KEEP_DAYS = env_int("IDEMPOTENCY_KEYS_KEEP_DAYS", 7)
+SEARCH_LOG_KEEP_DAYS = env_int("SEARCH_LOG_KEEP_DAYS", 180)
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

@@ -1,8 +1,10 @@
+from datetime import timedelta
+
 import pytest
 from django.db import transaction
 
 from shopstack.core import events
-from shopstack.core.models import OutboxEvent
+from shopstack.core.models import OutboxDelivery, OutboxEvent
 from shopstack.testing.tasks import use_tasks_backend
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -10,9 +12,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def received(monkeypatch):
-    monkeypatch.setattr(events, "_handlers", events.defaultdict(list))
+    monkeypatch.setattr(events, "_handlers", {})
     seen: list[events.Event] = []
-    events.subscribe("ThingHappened", seen.append)
+    events.subscribe("ThingHappened", seen.append, as_name="tests.seen")
     return seen
 
 
@@ -22,6 +24,7 @@ def test_an_event_reaches_its_handler_after_commit_only(received):
         assert received == []  # not before the change is committed
     assert [(e.name, e.aggregate_id, e.payload) for e in received] == [("ThingHappened", "7", {"a": 1})]
     assert OutboxEvent.objects.get().dispatched_at is not None
+    assert OutboxDelivery.objects.get().state == OutboxDelivery.State.DONE
 
 
 def _record_then_roll_back() -> None:
@@ -42,8 +45,8 @@ def test_a_rolled_back_change_announces_nothing(received):
     assert not OutboxEvent.objects.exists()
 
 
-def test_a_failing_handler_leaves_the_event_pending_and_a_later_dispatch_delivers_it(monkeypatch):
-    monkeypatch.setattr(events, "_handlers", events.defaultdict(list))
+def test_a_failing_handler_leaves_its_delivery_pending_and_a_later_dispatch_delivers_it(monkeypatch):
+    monkeypatch.setattr(events, "_handlers", {})
     calls = []
 
     def flaky(event):
@@ -54,17 +57,19 @@ def test_a_failing_handler_leaves_the_event_pending_and_a_later_dispatch_deliver
     events.subscribe("ThingHappened", flaky)
     with transaction.atomic():
         events.event_record(name="ThingHappened", aggregate_type="thing", aggregate_id=1, payload={})
-    row = OutboxEvent.objects.get()
-    assert row.dispatched_at is None
-    assert row.attempts == 1
-    assert "mail server down" in row.last_error
+    delivery = OutboxDelivery.objects.get()
+    assert delivery.state == OutboxDelivery.State.PENDING
+    assert delivery.attempts == 1
+    assert "mail server down" in delivery.last_error
+    assert delivery.handler.endswith("flaky")
 
-    assert events.outbox_dispatch_pending() == 1
-    row.refresh_from_db()
-    assert row.dispatched_at is not None
-    assert calls == [row.id, row.id]
-    assert events.outbox_dispatch_pending() == 0  # delivered, never again
-    assert len(calls) == 2
+    assert events.outbox_dispatch_pending() == 0  # not due yet: backoff
+    assert events.outbox_dispatch_pending(now=delivery.next_attempt_at) == 1
+    delivery.refresh_from_db()
+    assert delivery.state == OutboxDelivery.State.DONE
+    assert calls == [delivery.event_id, delivery.event_id]
+    assert events.outbox_dispatch_pending(now=delivery.next_attempt_at + timedelta(hours=1)) == 0
+    assert len(calls) == 2  # delivered, never again
 
 
 def test_events_are_dispatched_in_the_order_they_were_recorded(received):
