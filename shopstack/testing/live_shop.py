@@ -83,7 +83,7 @@ def live_shop(*, workers: int = 2, settings: dict[str, str] | None = None) -> It
     try:
         shop = LiveShop("127.0.0.1", port, None, env, var_dir)  # type: ignore[arg-type]
         shop.manage("migrate", "--no-input", "-v", "0")
-        if not (ROOT / "staticfiles" / "staticfiles.json").exists():
+        if _static_files_stale():
             shop.manage("collectstatic", "--no-input", "-v", "0")
         process = subprocess.Popen(
             [
@@ -113,6 +113,15 @@ def live_shop(*, workers: int = 2, settings: dict[str, str] | None = None) -> It
         if database is not None:
             database()
         subprocess.run(["rm", "-rf", str(var_dir)], check=False)
+
+
+def _static_files_stale() -> bool:
+    """As scripts/serve decides: collected files are missing, or older than a source file."""
+    manifest = ROOT / "staticfiles" / "staticfiles.json"
+    if not manifest.exists():
+        return True
+    collected_at = manifest.stat().st_mtime
+    return any(path.stat().st_mtime > collected_at for path in (ROOT / "shopstack" / "static").rglob("*"))
 
 
 def _own_database(env: dict[str, str], var_dir: Path) -> Any:
