@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shopstack.core.errors import NotFound, ValidationFailed
+from shopstack.core.forms import RefusesControlCharacters, text_checked_by_form
 from shopstack.orders import customer_selectors, services
 from shopstack.orders.models import Order
 
@@ -32,7 +33,7 @@ LOOKUP_WINDOW_SECONDS = 15 * 60
 LOOKUP_FAILED = "We could not find an order with that number and email address. Check both and try again."
 
 
-class LookupForm(forms.Form):
+class LookupForm(RefusesControlCharacters, forms.Form):
     number = forms.CharField(label="Order number", max_length=32, strip=True)
     email = forms.EmailField(label="Email address used for the order", max_length=254)
 
@@ -121,6 +122,7 @@ def _lookup_allowed(request: HttpRequest) -> bool:
     return count <= LOOKUP_LIMIT
 
 
+@text_checked_by_form
 @never_cache
 @require_http_methods(["GET", "POST"])
 def order_lookup(request: HttpRequest) -> HttpResponse:

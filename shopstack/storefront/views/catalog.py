@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from shopstack.catalog import selectors
+from shopstack.core.forms import text_checked_by_form
 from shopstack.storefront import seo
 from shopstack.storefront.caching import cached_page, newest, version_text
 from shopstack.storefront.forms import ProductFilterForm
@@ -16,6 +17,7 @@ LISTING_SIZES = "(min-width: 1280px) 280px, (min-width: 768px) 30vw, 50vw"
 PRODUCT_SIZES = "(min-width: 768px) 50vw, 100vw"
 
 
+@text_checked_by_form
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     """Products of a category and everything below it, filtered, sorted and paged by GET.
 
