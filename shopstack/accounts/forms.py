@@ -7,6 +7,7 @@ from django import forms
 from shopstack.accounts.countries import COUNTRY_CODES
 from shopstack.accounts.models import Address, User
 from shopstack.core.errors import ValidationFailed
+from shopstack.core.forms import RefusesControlCharacters
 
 
 def _apply_errors(form: forms.Form, error: ValidationFailed) -> None:
@@ -17,7 +18,7 @@ def _apply_errors(form: forms.Form, error: ValidationFailed) -> None:
         form.add_error(None, error.message)
 
 
-class AddressForm(forms.ModelForm):
+class AddressForm(RefusesControlCharacters, forms.ModelForm):
     country = forms.CharField(
         max_length=2,
         min_length=2,
@@ -48,7 +49,7 @@ class AddressForm(forms.ModelForm):
     apply_errors = _apply_errors
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(RefusesControlCharacters, forms.ModelForm):
     class Meta:
         model = User
         fields = ("first_name", "last_name", "country")

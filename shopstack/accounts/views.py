@@ -12,6 +12,7 @@ from shopstack.accounts import services
 from shopstack.accounts.forms import COUNTRY_CHOICES, AddressForm, ProfileForm
 from shopstack.accounts.models import Address
 from shopstack.core.errors import ValidationFailed
+from shopstack.core.forms import text_checked_by_form
 
 
 def _own_address(request: HttpRequest, address_id: int) -> Address:
@@ -19,6 +20,7 @@ def _own_address(request: HttpRequest, address_id: int) -> Address:
     return get_object_or_404(Address, pk=address_id, user=request.user)
 
 
+@text_checked_by_form
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
@@ -41,6 +43,7 @@ def address_list(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/address_list.html", {"addresses": addresses})
 
 
+@text_checked_by_form
 @login_required
 @require_http_methods(["GET", "POST"])
 def address_create(request: HttpRequest) -> HttpResponse:
@@ -56,6 +59,7 @@ def address_create(request: HttpRequest) -> HttpResponse:
     return _address_form(request, form, address=None)
 
 
+@text_checked_by_form
 @login_required
 @require_http_methods(["GET", "POST"])
 def address_edit(request: HttpRequest, address_id: int) -> HttpResponse:

@@ -36,6 +36,8 @@ ERRORS: dict[int, type[ErrorOut]] = {
     403: ErrorOut,
     404: ErrorOut,
     409: ErrorOut,
+    413: ErrorOut,
+    415: ErrorOut,
     422: ErrorOut,
     429: ErrorOut,
 }

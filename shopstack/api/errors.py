@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.http.response import HttpResponseBase
 from ninja import NinjaAPI
@@ -94,7 +97,36 @@ def _on_authorization_error(request: HttpRequest, exc: AuthorizationError) -> Ht
 
 
 def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, DomainError):
+        # ninja answers 400 for anything its parser raises; the parser (boundary.py) refuses
+        # some bodies on purpose (415, 422) and those keep their own status and fields.
+        return _on_domain_error(request, exc.__cause__)
     return error_response(exc.status_code, HTTP_ERROR_CODES.get(exc.status_code, "error"), exc.message)
+
+
+def _on_request_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # Django's own answer would be its HTML 400; 413 is what the condition is.
+    _log_suspicious(request, exc)
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error_response(
+        413,
+        "payload_too_large",
+        f"The request body is larger than the {limit} bytes this API accepts.",
+        {"body": [f"At most {limit} bytes."]},
+    )
+
+
+def _on_suspicious_operation(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    # E.g. TooManyFieldsSent: more query parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS.
+    _log_suspicious(request, exc)
+    return error_response(400, "bad_request", "The request is not one this API can read.")
+
+
+def _log_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> None:
+    # As Django logs the SuspiciousOperations it answers itself, so alerts on them still fire.
+    logging.getLogger(f"django.security.{type(exc).__name__}").warning(
+        "%s: %s", request.path, exc, extra={"status_code": 400, "request": request}
+    )
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
@@ -106,6 +138,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(AuthenticationError, _on_authentication_error)
     api.add_exception_handler(AuthorizationError, _on_authorization_error)
     api.add_exception_handler(HttpError, _on_http_error)
+    api.add_exception_handler(RequestDataTooBig, _on_request_too_big)
+    api.add_exception_handler(SuspiciousOperation, _on_suspicious_operation)
 
 
 def unknown_route(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -23,13 +23,12 @@ from shopstack.core.errors import ValidationFailed
 from shopstack.core.money import quantize
 from shopstack.search import selectors
 from shopstack.search.backends.base import SORTS, SearchFilters
-from shopstack.search.services import MAX_PAGE, MAX_PER_PAGE, search_products, search_suggest
+from shopstack.search.services import MAX_PAGE, MAX_PER_PAGE, MAX_PRICE, search_products, search_suggest
 
 router = Router(tags=["search"])
 
 FACET_PATTERN = r"^[-a-zA-Z0-9_]+:[-a-zA-Z0-9_]+(,[-a-zA-Z0-9_]+)*$"
 _FACET_RE = re.compile(FACET_PATTERN)
-MAX_PRICE = Decimal("9999999999.99")
 FacetFilter = Annotated[str, StringConstraints(pattern=FACET_PATTERN, max_length=300)]
 _NO_FACETS: list[str] = []  # never mutated
 ERRORS: dict[int, type[ErrorOut]] = {400: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}

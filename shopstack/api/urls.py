@@ -1,6 +1,7 @@
 from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, URLResolver, path, re_path
 
+from shopstack.api.boundary import guard_path_and_headers
 from shopstack.api.errors import unknown_route, with_json_method_errors
 from shopstack.api.v1 import api
 
@@ -19,7 +20,7 @@ def _v1_urls() -> tuple[list[URLPattern | URLResolver], str, str]:
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
         if isinstance(pattern, URLPattern):
-            pattern.callback = with_json_method_errors(pattern.callback)
+            pattern.callback = with_json_method_errors(guard_path_and_headers(api, pattern.callback))
     return patterns, app_name, namespace
 
 

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 
 from shopstack.api.auth import signed_in
+from shopstack.api.boundary import InputParser
 from shopstack.api.cart import router as cart_router
 from shopstack.api.catalog import router as catalog_router
 from shopstack.api.checkout import router as checkout_router
@@ -25,7 +26,11 @@ clients get their own, higher rate limit.
 
 **Errors.** Every 4xx answer has the same body:
 `{"error": {"code": "...", "message": "...", "fields": {"param": ["..."]}}}`.
-429 answers carry `Retry-After`.
+429 answers carry `Retry-After`. Request bodies are JSON sent as `application/json`
+(any other Content-Type is 415); a body over the shop's size limit (2.5 MB unless
+configured otherwise) is 413. Text anywhere in a request
+(body, query, path, headers) may not hold control characters (U+0000-U+001F,
+U+007F-U+009F, tabs and newlines included) or lone surrogates: 422 naming the field.
 
 **Caching.** GET answers carry an `ETag`; send it back in `If-None-Match` to get a 304.
 
@@ -38,6 +43,7 @@ api = NinjaAPI(
     description=DESCRIPTION,
     urls_namespace="api-v1",
     throttle=client_throttles(),
+    parser=InputParser(),
 )
 install_error_handlers(api)
 api.add_router("", catalog_router)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from shopstack.core.clients import client_address
 from shopstack.core.errors import NotFound, ValidationFailed
+from shopstack.core.forms import RefusesControlCharacters, text_checked_by_form
 from shopstack.core.limits import Limit, limit_consume
 from shopstack.orders import customer_selectors, services
 from shopstack.orders.models import Order
@@ -35,7 +36,7 @@ LOOKUP_RATE = Limit(name="orders.lookup", count=LOOKUP_LIMIT, seconds=LOOKUP_WIN
 LOOKUP_FAILED = "We could not find an order with that number and email address. Check both and try again."
 
 
-class LookupForm(forms.Form):
+class LookupForm(RefusesControlCharacters, forms.Form):
     number = forms.CharField(label="Order number", max_length=32, strip=True)
     email = forms.EmailField(label="Email address used for the order", max_length=254)
 
@@ -106,6 +107,7 @@ def guest_order_detail(request: HttpRequest, number: str) -> HttpResponse:
     return _render_order(request, order, guest=True)
 
 
+@text_checked_by_form
 @never_cache
 @require_http_methods(["GET", "POST"])
 def order_lookup(request: HttpRequest) -> HttpResponse:

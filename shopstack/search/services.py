@@ -42,6 +42,9 @@ from shopstack.search.understanding import (
 
 MAX_PAGE = 200
 MAX_PER_PAGE = 100
+# The price columns' limit (12 digits, 2 places); engines that count in pence overflow
+# far above it, so a larger bound is refused rather than passed on.
+MAX_PRICE = Decimal("9999999999.99")
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,8 @@ def _check(filters: SearchFilters, sort: str, page: int, per_page: int, known: s
         value = getattr(filters, name)
         if value is not None and (not value.is_finite() or value < 0):
             errors[name] = ["Must be a number, zero or more."]
+        elif value is not None and value > MAX_PRICE:
+            errors[name] = [f"Must be at most {MAX_PRICE}."]
     if (
         not errors
         and filters.min_price is not None

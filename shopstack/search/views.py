@@ -24,12 +24,14 @@ from shopstack.search.backends.sql import price_bucket_range
 from shopstack.search.services import (
     FACET_SPELLINGS,
     MAX_PAGE,
+    MAX_PER_PAGE,
     search_click,
     search_products,
     search_suggest,
 )
 
 PER_PAGE = 24
+MAX_ID = 2**63 - 1  # the largest id the databases store
 SORT_LABELS = {
     "relevance": "Best match",
     "price": "Price: low to high",
@@ -213,6 +215,9 @@ def click(request: HttpRequest) -> HttpResponse:
         position = int(request.GET.get("pos") or 0) or None
     except ValueError as exc:
         raise Http404("No such product") from exc
+    if not 0 < product_id <= MAX_ID or not 0 <= (position or 0) <= MAX_PAGE * MAX_PER_PAGE:
+        # Larger than any id the database stores (SQLite raises on them) or any result's place.
+        raise Http404("No such product")
     log = request.GET.get("log", "")[:64]
     document = selectors.documents_by_id([product_id]).get(product_id)
     if document is None:

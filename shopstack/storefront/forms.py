@@ -8,6 +8,7 @@ from django import forms
 
 from shopstack.catalog.selectors import DEFAULT_SORT, SORTS, Facet, ProductFilters
 from shopstack.core.errors import ValidationFailed
+from shopstack.core.forms import RefusesControlCharacters
 
 SORT_LABELS: dict[str, str] = {
     "best_selling": "Best selling",
@@ -28,7 +29,7 @@ class KnownValuesField(forms.MultipleChoiceField):
         return [item for item in super().to_python(value) if item in known]
 
 
-class ProductFilterForm(forms.Form):
+class ProductFilterForm(RefusesControlCharacters, forms.Form):
     min_price = forms.DecimalField(
         label="Minimum price", required=False, min_value=0, max_digits=12, decimal_places=2
     )

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from shopstack.catalog import selectors
+from shopstack.core.forms import text_checked_by_form
 from shopstack.storefront import seo
 from shopstack.storefront.caching import cached_page, do_not_store, newest, version_text
 from shopstack.storefront.forms import RESERVED, ProductFilterForm
@@ -37,6 +38,7 @@ def _listing_params(version: datetime | None) -> frozenset[str]:
     return held[2]
 
 
+@text_checked_by_form
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     """Products of a category and everything below it, filtered, sorted and paged by GET.
 
