@@ -139,3 +139,11 @@ def secret_key(var_dir: Path, *, required: bool) -> str:
     finally:
         draft.unlink()
     return key_file.read_text().strip()
+
+
+def url_origin(url: str) -> str | None:
+    """`scheme://host[:port]` of an absolute URL; None for a path on the shop's own origin."""
+    parts = urlparse(url)
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
