@@ -305,6 +305,8 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, *_asset_origins],
     "style-src": [CSP.SELF, *_asset_origins],
+    # Style attributes: only allauth's hidden "pending email" form (style="display: none").
+    "style-src-attr": [CSP.UNSAFE_HASHES, "'sha256-ZdHxw9eWtnxUb3mk6tBS+gIiVUPE3pGM470keHPDFlE='"],
     # data: URIs: the QR code of the two-factor setup page and Swagger UI's icons.
     "img-src": [CSP.SELF, "data:", *_asset_origins],
     "font-src": [CSP.SELF, *_asset_origins],
