@@ -2,6 +2,10 @@
 
 Playwright's own browser download is never used (it cannot run on a closed network);
 `scripts/browser-deps`, run by `make test`, installs Debian's chromium.
+
+Pages run under the shop's real Content-Security-Policy, and every browser context a test
+opens reports the policy's violations: a test that saw one fails (`no_csp_violations`), so
+each browser test also proves its pages work under the policy.
 """
 
 from __future__ import annotations
@@ -34,6 +38,40 @@ CHROMIUM_ARGS = [
 VIEWPORTS = {"phone": (375, 812), "tablet": (768, 1024), "desktop": (1280, 800)}
 
 
+# Runs in every frame before the page's own scripts (Playwright injects it past the CSP).
+CSP_WATCH_SCRIPT = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const element = event.target && event.target.outerHTML ? event.target.outerHTML.slice(0, 160) : "";
+  window.reportCspViolation(
+    `${event.effectiveDirective} refused ${event.blockedURI} ` +
+    `on ${event.documentURI} (${event.sourceFile || "the page"}, line ${event.lineNumber}) ${element}`
+  ).then(() => { window.cspViolationsReported = (window.cspViolationsReported || 0) + 1; });
+});
+"""
+
+
+class CspWatchingBrowser:
+    """The Playwright browser, whose new contexts record Content-Security-Policy violations."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+        self.csp_violations: list[str] = []
+
+    def new_context(self, **options: Any) -> Any:
+        context = self._browser.new_context(**options)
+        # Without JavaScript nothing can watch; such pages run no script to refuse anyway.
+        if options.get("java_script_enabled", True):
+            context.expose_function("reportCspViolation", self._record)
+            context.add_init_script(CSP_WATCH_SCRIPT)
+        return context
+
+    def _record(self, violation: str) -> None:
+        self.csp_violations.append(violation)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
 def open_page(browser: Any, viewport: str, *, timeout_ms: int = 10_000) -> tuple[Any, Any, list[str]]:
     """A new browser context at one of VIEWPORTS' sizes, its page, and the list the page's
     uncaught script errors are added to (tests assert it stays empty). Close the context."""
@@ -54,8 +92,22 @@ def browser() -> Iterator[object]:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
+        yield CspWatchingBrowser(browser)
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails a browser test in which any page broke the Content-Security-Policy."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    browser = request.getfixturevalue("browser")
+    browser.csp_violations.clear()
+    yield
+    assert browser.csp_violations == [], "Content-Security-Policy violations: " + "; ".join(
+        browser.csp_violations
+    )
 
 
 @pytest.fixture

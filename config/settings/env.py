@@ -189,3 +189,11 @@ def payment_backend(*, profile: str, test_backend: str, test_enabled: bool) -> s
             "and charges nothing: the prod profile uses it only with TEST_GATEWAY_ENABLED=1 too."
         )
     return backend
+
+
+def url_origin(url: str) -> str | None:
+    """`scheme://host[:port]` of an absolute URL; None for a path on the shop's own origin."""
+    parts = urlparse(url)
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"

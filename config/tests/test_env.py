@@ -1,6 +1,12 @@
 import pytest
 
-from config.settings.env import caches_from_url, counters_from_url, database_from_url, mailer_from_url
+from config.settings.env import (
+    caches_from_url,
+    counters_from_url,
+    database_from_url,
+    mailer_from_url,
+    url_origin,
+)
 
 
 def test_sqlite_gets_wal_immediate_transactions_and_a_busy_timeout(tmp_path):
@@ -64,3 +70,9 @@ def test_processes_starting_together_on_a_fresh_var_dir_share_one_secret_key(tmp
     assert len(keys) == 1
     assert keys == {(tmp_path / "var" / "secret_key").read_text().strip()}
     assert [p.name for p in (tmp_path / "var").iterdir()] == ["secret_key"]  # no drafts left
+
+
+def test_url_origin_names_another_origin_and_none_for_a_path():
+    assert url_origin("https://cdn.example.com/media/") == "https://cdn.example.com"
+    assert url_origin("http://127.0.0.1:9000/shop-media/x.jpg") == "http://127.0.0.1:9000"
+    assert url_origin("/media/") is None

@@ -70,3 +70,23 @@ class Address(models.Model):
 
     def __str__(self) -> str:
         return f"{self.full_name}, {self.line1}, {self.city} {self.postal_code}, {self.country}"
+
+
+class StaffEnrolment(models.Model):
+    """A single-use link, emailed to a staff member, to set up two-factor authentication.
+
+    A password alone must not be enough to enrol a second factor on a staff account: the
+    link proves the person also reads the account's mailbox. Its use is recorded here, in
+    the database, so that every web process sees it spent.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_enrolments")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"Two-factor enrolment link for {self.user} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -1,8 +1,11 @@
-"""Rules for customer accounts: the profile and the address book.
+"""Rules for accounts: the profile, the address book and staff two-factor enrolment.
 
 An address belongs to one user. Each user has at most one default shipping and one default
 billing address; the first address saved becomes both, and deleting a default hands the
 role to the newest remaining address.
+
+A staff member without two-factor authentication enrols through a link emailed to them
+(see staff_enrolment_issue): a stolen password alone cannot add an attacker's authenticator.
 """
 
 from __future__ import annotations
@@ -13,13 +16,17 @@ import hmac
 import struct
 import time
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Literal
 
+from django.core import signing
 from django.db import transaction
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from shopstack.accounts.countries import is_country_code
-from shopstack.accounts.models import Address, User
-from shopstack.core.errors import ValidationFailed
+from shopstack.accounts.models import Address, StaffEnrolment, User
+from shopstack.core.errors import PermissionDenied, ValidationFailed
+from shopstack.core.events import event_record
 
 DefaultKind = Literal["shipping", "billing"]
 
@@ -187,3 +194,83 @@ def staff_ensure(*, email: str, password: str, totp_secret: str) -> User:
         if not Authenticator.objects.filter(user=user, type=Authenticator.Type.RECOVERY_CODES).exists():
             RecoveryCodes.activate(user)
     return user
+
+
+STAFF_ENROLMENT_LINK_LIFETIME = timedelta(minutes=30)
+# Once a link is opened, its session has this long to finish setting up the authenticator.
+STAFF_ENROLMENT_SESSION_LIFETIME = timedelta(minutes=30)
+# At most one email per this interval, however often the request page is submitted.
+STAFF_ENROLMENT_RESEND_AFTER = timedelta(minutes=1)
+_ENROLMENT_SALT = "shopstack.accounts.staff-enrolment"
+# Recorded with each new link; its handler emails the link from a worker (accounts/tasks.py).
+STAFF_ENROLMENT_ISSUED_EVENT = "StaffEnrolmentIssued"
+
+
+def _credential_fingerprint(user: User) -> str:
+    # Changes with the password (or the address the link went to): older links die with it.
+    return salted_hmac(
+        _ENROLMENT_SALT, f"{user.pk}|{user.password}|{user.email}", algorithm="sha256"
+    ).hexdigest()[:32]
+
+
+def staff_enrolment_token(*, enrolment: StaffEnrolment) -> str:
+    """The secret part of an enrolment link. Deterministic, so the email task can rebuild it
+    from the row's id and the token itself is never stored (nor queued)."""
+    payload = {"id": enrolment.pk, "key": _credential_fingerprint(enrolment.user)}
+    return signing.Signer(salt=_ENROLMENT_SALT).sign_object(payload)
+
+
+def staff_needs_enrolment(*, user: object) -> bool:
+    """A signed-in staff member who has no TOTP authenticator yet."""
+    from allauth.mfa.models import Authenticator
+
+    if not (getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False)):
+        return False
+    return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def staff_enrolment_issue(*, user: User, now: datetime) -> StaffEnrolment | None:
+    """A new enrolment link for a staff member without TOTP, or None when one was issued
+    less than STAFF_ENROLMENT_RESEND_AFTER ago (the caller sends nothing then)."""
+    if not staff_needs_enrolment(user=user):
+        raise PermissionDenied("Only a staff account without two-factor authentication can enrol.")
+    with transaction.atomic():
+        # Serialises concurrent requests of one user, so two tabs do not send two emails.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        if StaffEnrolment.objects.filter(
+            user=user, created_at__gt=now - STAFF_ENROLMENT_RESEND_AFTER
+        ).exists():
+            return None
+        enrolment = StaffEnrolment.objects.create(
+            user=user, created_at=now, expires_at=now + STAFF_ENROLMENT_LINK_LIFETIME
+        )
+        event_record(
+            name=STAFF_ENROLMENT_ISSUED_EVENT,
+            aggregate_type="accounts.User",
+            aggregate_id=user.pk,
+            payload={"enrolment_id": enrolment.pk},
+        )
+    return enrolment
+
+
+def staff_enrolment_redeem(*, user: User, token: str, now: datetime) -> StaffEnrolment:
+    """Spend an enrolment link opened by `user`. Raises PermissionDenied when the link is
+    not genuine, belongs to someone else, predates a password change, has expired or was
+    used already; a link is spent at most once, whichever process answers."""
+    refused = "This link cannot be used. Ask for a new one."
+    try:
+        payload = signing.Signer(salt=_ENROLMENT_SALT).unsign_object(token)
+        enrolment_id = int(payload["id"])
+        key = str(payload["key"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise PermissionDenied(refused, code="enrolment_link_invalid") from None
+    enrolment = StaffEnrolment.objects.filter(pk=enrolment_id, user=user).first()
+    if enrolment is None or not constant_time_compare(key, _credential_fingerprint(user)):
+        raise PermissionDenied(refused, code="enrolment_link_invalid")
+    if enrolment.expires_at <= now:
+        raise PermissionDenied("This link has expired. Ask for a new one.", code="enrolment_link_expired")
+    claimed = StaffEnrolment.objects.filter(pk=enrolment.pk, used_at__isnull=True).update(used_at=now)
+    if claimed != 1:
+        raise PermissionDenied("This link was used already. Ask for a new one.", code="enrolment_link_used")
+    enrolment.used_at = now
+    return enrolment
