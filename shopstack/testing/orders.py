@@ -145,7 +145,7 @@ class Worker:
                 "PAYMENT_GATEWAY_URL": f"{shop_url}/_testgateway/",
                 "PAYMENT_GATEWAY_API_KEY": API_KEY,
                 "PAYMENT_GATEWAY_WEBHOOK_SECRET": WEBHOOK_SECRET,
-                "PAYMENT_GATEWAY_TIMEOUT": "5",
+                "PAYMENT_GATEWAY_TIMEOUT": "30",
                 "SHOPSTACK_FAULTS": faults,
                 **(env or {}),
             }
