@@ -78,7 +78,7 @@ class Browser:
 
     def get(self, url: str) -> tuple[int, str]:
         try:
-            with self.opener.open(url, timeout=10) as response:
+            with self.opener.open(url, timeout=CLIENT_TIMEOUT) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
@@ -91,7 +91,7 @@ class Browser:
         data = urllib.parse.urlencode({**hidden, **fields}).encode()
         request = urllib.request.Request(url, data=data, method="POST")
         try:
-            with self.opener.open(request, timeout=10) as response:
+            with self.opener.open(request, timeout=CLIENT_TIMEOUT) as response:
                 return response.status, response.headers.get("Location", ""), response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.headers.get("Location", ""), error.read().decode()
