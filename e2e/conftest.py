@@ -72,7 +72,7 @@ class CspWatchingBrowser:
         return getattr(self._browser, name)
 
 
-def open_page(browser: Any, viewport: str, *, timeout_ms: int = 10_000) -> tuple[Any, Any, list[str]]:
+def open_page(browser: Any, viewport: str, *, timeout_ms: int = 30_000) -> tuple[Any, Any, list[str]]:
     """A new browser context at one of VIEWPORTS' sizes, its page, and the list the page's
     uncaught script errors are added to (tests assert it stays empty). Close the context."""
     width, height = VIEWPORTS[viewport]

@@ -37,7 +37,7 @@ def signed_in_page(browser, live_server, viewport: str):
     make_customer("ann@example.com")
     width, height = VIEWPORTS[viewport]
     context = browser.new_context(viewport={"width": width, "height": height})
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=login]", "ann@example.com")

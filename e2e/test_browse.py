@@ -94,7 +94,7 @@ def test_browse_home_category_product(browser, live_server, small_shop, screensh
 
 def test_browsing_works_without_javascript(browser, live_server, small_shop):
     context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 812})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     try:
         page.goto(live_server.url + f"/c/{small_shop['leaf'].slug}/?sort=price")
@@ -109,7 +109,7 @@ def test_browsing_works_without_javascript(browser, live_server, small_shop):
 
 def test_keyboard_reaches_the_main_content_first(browser, live_server, small_shop):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     try:
         page.goto(live_server.url + "/")
@@ -122,7 +122,7 @@ def test_keyboard_reaches_the_main_content_first(browser, live_server, small_sho
 
 def test_filters_update_the_results_in_place_with_htmx(browser, live_server, small_shop):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -24,7 +24,7 @@ def page_has_no_horizontal_scroll(page) -> bool:
 def test_add_to_cart_on_a_phone_updates_the_mini_cart(browser, live_server, mug, screenshot_dir):
     width, height = VIEWPORTS["phone"]
     context = browser.new_context(viewport={"width": width, "height": height})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -77,7 +77,7 @@ def test_add_to_cart_on_a_phone_updates_the_mini_cart(browser, live_server, mug,
 
 def test_add_to_cart_works_without_javascript(browser, live_server, mug):
     context = browser.new_context(java_script_enabled=False)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     try:
         page.goto(f"{live_server.url}/p/{mug.slug}/")

@@ -29,7 +29,7 @@ def test_checkout_on_a_phone(browser, live_server, live_gateway, screenshot_dir)
     mug = make_product(name="Blue enamel mug", price="12.00", stock=5, code="MUG77")
     width, height = VIEWPORTS["phone"]
     context = browser.new_context(viewport={"width": width, "height": height})
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

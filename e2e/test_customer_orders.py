@@ -26,7 +26,7 @@ def test_customer_sees_own_orders_and_tracking(browser, live_server, screenshot_
     make_order(customer=ann, number="SS-ANN0002", lines=[("Teapot", 1, "12.50")])
     make_order(customer=bob, number="SS-BOB0001")
 
-    context, page, errors = open_page(browser, viewport, timeout_ms=15_000)
+    context, page, errors = open_page(browser, viewport, timeout_ms=30_000)
     try:
         page.goto(f"{live_server.url}/account/orders/")
         page.wait_for_url("**/accounts/login/**")  # signing in comes first
@@ -66,7 +66,7 @@ def test_guest_finds_order_by_number_and_email(browser, live_server) -> None:
     make_order(number="SS-GUEST001", email="guest@example.com", lines=[("Teapot", 1, "12.50")])
     width, height = VIEWPORTS["tablet"]
     context = browser.new_context(viewport={"width": width, "height": height})
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     try:
         page.goto(f"{live_server.url}/orders/lookup/")

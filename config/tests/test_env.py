@@ -66,7 +66,7 @@ def test_processes_starting_together_on_a_fresh_var_dir_share_one_secret_key(tmp
         )
         for _ in range(6)
     ]
-    keys = {proc.communicate(timeout=60)[0].strip() for proc in starts}
+    keys = {proc.communicate(timeout=300)[0].strip() for proc in starts}
     assert len(keys) == 1
     assert keys == {(tmp_path / "var" / "secret_key").read_text().strip()}
     assert [p.name for p in (tmp_path / "var").iterdir()] == ["secret_key"]  # no drafts left

@@ -26,7 +26,7 @@ def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[s
         env={**base_env, **env},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
 
@@ -76,7 +76,7 @@ def python_under(code: str, env: dict[str, str], tmp_path: Path) -> subprocess.C
         env={**base_env, **prod, **env},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,
         check=False,
     )
 
@@ -163,7 +163,7 @@ def settings_under(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
         },
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,
         check=True,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])

@@ -57,10 +57,17 @@ def reference_caches_clear() -> None:
 
 class ReferenceCache[T]:
     """`get()` returns what `load()` returned under the family's current token, loading
-    again when the token moved or the copy is older than `max_age` seconds."""
+    again when the token moved or the copy is older than `max_age` seconds of `clock`."""
 
-    def __init__(self, name: str, load: Callable[[], T], *, max_age: float = 300.0) -> None:
-        self.name, self.load, self.max_age = name, load, max_age
+    def __init__(
+        self,
+        name: str,
+        load: Callable[[], T],
+        *,
+        max_age: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name, self.load, self.max_age, self.clock = name, load, max_age, clock
         self._held: tuple[str, float, T] | None = None
         self._lock = threading.Lock()
         _caches.append(self)
@@ -68,13 +75,13 @@ class ReferenceCache[T]:
     def get(self) -> T:
         token = reference_stamp(self.name)
         held = self._held
-        if held is not None and held[0] == token and time.monotonic() - held[1] < self.max_age:
+        if held is not None and held[0] == token and self.clock() - held[1] < self.max_age:
             return held[2]
         with self._lock:
             # The token is read before the rows: a change committed in between makes the
             # next use reload, never keeps new rows under an old token as if current.
             value = self.load()
-            self._held = (token, time.monotonic(), value)
+            self._held = (token, self.clock(), value)
         return value
 
     def clear(self) -> None:

@@ -144,12 +144,17 @@ def _own_database(env: dict[str, str], var_dir: Path) -> Any:
     return drop
 
 
+# How long the server may take to answer /readyz with all its workers up: generous, for a
+# busy machine (the same as config/tests/test_serve.py allows).
+START_TIMEOUT = 600
+
+
 def _wait_ready(shop: LiveShop, workers: int) -> None:
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + START_TIMEOUT
     while True:
         assert shop.process.poll() is None, (shop.var_dir / "web.log").read_text()
         try:
-            connection = http.client.HTTPConnection(shop.host, shop.port, timeout=10)
+            connection = http.client.HTTPConnection(shop.host, shop.port, timeout=60)
             connection.request("GET", "/readyz")
             if connection.getresponse().status == 200 and len(shop.worker_pids()) >= workers:
                 connection.close()

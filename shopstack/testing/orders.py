@@ -145,7 +145,7 @@ class Worker:
                 "PAYMENT_GATEWAY_URL": f"{shop_url}/_testgateway/",
                 "PAYMENT_GATEWAY_API_KEY": API_KEY,
                 "PAYMENT_GATEWAY_WEBHOOK_SECRET": WEBHOOK_SECRET,
-                "PAYMENT_GATEWAY_TIMEOUT": "5",
+                "PAYMENT_GATEWAY_TIMEOUT": "30",
                 "SHOPSTACK_FAULTS": faults,
                 **(env or {}),
             }
@@ -168,7 +168,7 @@ class Worker:
             stderr=subprocess.STDOUT,
         )
 
-    def wait_dead(self, timeout: float = 60) -> int:
+    def wait_dead(self, timeout: float = 300) -> int:
         """Wait for the process to end by itself (a kill fault); returns its exit code."""
         try:
             return self.process.wait(timeout=timeout)
@@ -186,7 +186,7 @@ class Worker:
         return self.process.stdout.read().decode(errors="replace") if self.process.stdout else ""
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 60, interval: float = 0.2) -> bool:
+def wait_until(check: Callable[[], bool], timeout: float = 300, interval: float = 0.2) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():

@@ -24,11 +24,21 @@ import pytest
 
 from shopstack.core.backends import load_backend
 from shopstack.payments.backends.base import PaymentGateway
+from shopstack.payments.testgateway.ledger import HeldRequests, held_requests
 
 API_KEY = "sk_test_shopstack_tests"
 WEBHOOK_SECRET = "whsec_shopstack_tests"
-CLIENT_TIMEOUT = 0.5  # seconds the shop waits for the gateway
-SLOW_SECONDS = 1.5  # how long the gateway holds back the "times out" card's answer
+# Seconds the shop waits for the gateway: generous, so that a busy machine answering a
+# good card slowly is never mistaken for a gateway timeout.
+CLIENT_TIMEOUT = 30.0
+# The wait in tests that use a slow card ("timeout", "late"), which the gateway holds back
+# until the test releases it: every such test lasts this long, yet it must stay well above
+# the other calls' answer times on a busy machine (lookups made with the same client).
+SLOW_CARD_CLIENT_TIMEOUT = 5.0
+# The longest the gateway holds a slow card's request if no test releases it.
+SLOW_SECONDS = 600.0
+# How long a released request may take to finish its work.
+RELEASE_TIMEOUT = 120.0
 
 # Transactional tests (the live server shares the database) that flush only what payments
 # touch: a whole-database flush trips over tables other contexts create outside migrations.
@@ -68,7 +78,7 @@ class Browser:
 
     def get(self, url: str) -> tuple[int, str]:
         try:
-            with self.opener.open(url, timeout=10) as response:
+            with self.opener.open(url, timeout=CLIENT_TIMEOUT) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
@@ -81,7 +91,7 @@ class Browser:
         data = urllib.parse.urlencode({**hidden, **fields}).encode()
         request = urllib.request.Request(url, data=data, method="POST")
         try:
-            with self.opener.open(request, timeout=10) as response:
+            with self.opener.open(request, timeout=CLIENT_TIMEOUT) as response:
                 return response.status, response.headers.get("Location", ""), response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.headers.get("Location", ""), error.read().decode()
@@ -97,13 +107,27 @@ class GatewayHarness:
 
     backend: PaymentGateway
     shop_url: str
-    slow_until: float = 0.0
     token_prefix = "tok_"  # what the hosted form's tokens look like
     form_reports_last4 = True
+    slow_outcomes = frozenset({"timeout", "late"})
+
+    @property
+    def held(self) -> HeldRequests:
+        """The slow cards' requests the gateway is holding back."""
+        return held_requests
+
+    def release_held(self) -> None:
+        """Let the gateway answer (or, for `late`, act on) the requests it is holding back,
+        and wait until they are done."""
+        self.held.release(timeout=RELEASE_TIMEOUT)
 
     def finish(self) -> None:
-        """Wait out answers the gateway is still holding back, so no request outlives its test."""
-        time.sleep(max(0.0, self.slow_until - time.monotonic()))
+        """Release what the gateway is still holding back, so no request outlives its test."""
+        self.release_held()
+
+    def expect_slow_answers(self) -> None:
+        """The shop gives up on the gateway after SLOW_CARD_CLIENT_TIMEOUT, not CLIENT_TIMEOUT."""
+        self.backend.timeout = SLOW_CARD_CLIENT_TIMEOUT
 
     def card_token(self, card_number: str, *, session_ref: str = "sess_1") -> str:
         """Fill in the hosted form like a customer; the shop only ever gets the token back."""
@@ -115,8 +139,10 @@ class GatewayHarness:
         return query_of(location)["token"]
 
     def token(self, outcome: str) -> str:
-        if outcome in {"timeout", "late"}:
-            self.slow_until = time.monotonic() + SLOW_SECONDS + 0.3
+        """A token for the test card with this outcome; a slow card also shortens the shop's
+        wait for the gateway (see SLOW_CARD_CLIENT_TIMEOUT)."""
+        if outcome in self.slow_outcomes:
+            self.expect_slow_answers()
         return self.card_token(TEST_CARDS[outcome])
 
     def complete_challenge(self, action_url: str, *, approve: bool) -> str:

@@ -62,7 +62,7 @@ def test_card_success_confirms_the_order(shopper: Shopper) -> None:
     status_url = place(shopper, checkout, review)
     order = Order.objects.get()
     assert Checkout.objects.get(pk=checkout.pk).payment_token.startswith("tok_")
-    assert wait_until(lambda: Order.objects.get(pk=order.pk).payment_status == "authorized", timeout=20)
+    assert wait_until(lambda: Order.objects.get(pk=order.pk).payment_status == "authorized")
     page = shopper.get(status_url).content.decode()
     assert "Order confirmed" in page
     assert "every 2s" not in page
@@ -73,7 +73,7 @@ def test_declined_card_offers_another_card(shopper: Shopper) -> None:
     checkout, review = checkout_to_review(shopper, TEST_CARDS["decline"])
     status_url = place(shopper, checkout, review)
     order = Order.objects.get()
-    assert wait_until(lambda: Order.objects.get(pk=order.pk).payment_status == "failed", timeout=20)
+    assert wait_until(lambda: Order.objects.get(pk=order.pk).payment_status == "failed")
     page = shopper.get(status_url).content.decode()
     assert "Try another card" in page
     retry = shopper.post(f"{status_url}retry/", {}, page=status_url)
@@ -85,7 +85,7 @@ def test_action_required_links_to_the_gateway_challenge(shopper: Shopper) -> Non
     checkout, review = checkout_to_review(shopper, TEST_CARDS["action_required"])
     status_url = place(shopper, checkout, review)
     order = Order.objects.get()
-    assert wait_until(lambda: Order.objects.get(pk=order.pk).payment_status == "action_required", timeout=20)
+    assert wait_until(lambda: Order.objects.get(pk=order.pk).payment_status == "action_required")
     page = shopper.get(status_url).content.decode()
     action_url = Payment.objects.get(ref=order.payment_ref).action_url
     assert action_url

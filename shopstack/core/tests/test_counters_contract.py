@@ -101,9 +101,9 @@ def test_counts_are_atomic_across_processes(kind, tmp_path) -> None:
     ]
     for worker in workers:
         worker.start()
-    counts = [count for _ in workers for count in results.get(timeout=120)]
+    counts = [count for _ in workers for count in results.get(timeout=300)]
     for worker in workers:
-        worker.join(60)
+        worker.join(300)
     assert sorted(counts) == list(range(1, hits * processes + 1))
 
 

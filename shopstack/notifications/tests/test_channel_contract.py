@@ -60,7 +60,7 @@ def _dead_smtp() -> dict:
     # Nothing listens on a port just freed: connection refused.
     return {
         "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 2},
+        "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 30},
     }
 
 

@@ -174,7 +174,7 @@ def shop(cluster: Cluster) -> Iterator[Shop]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 600  # start-up (collectstatic included) on a busy machine
         while (ready := call(base, "GET", "/readyz", prefix="")).status != 200:
             assert process.poll() is None, (var_dir / "serve.log").read_text()
             assert time.monotonic() < deadline, (ready, (var_dir / "serve.log").read_text())

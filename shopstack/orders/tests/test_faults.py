@@ -43,13 +43,13 @@ class Scenario:
 
 def _ship(order: Order) -> None:
     order_capture(order=order)
-    wait_until(lambda: Order.objects.get(pk=order.pk).status == Order.Status.PAID, timeout=60)
+    wait_until(lambda: Order.objects.get(pk=order.pk).status == Order.Status.PAID, timeout=300)
     order_ship(order=order, lines=[(order.lines.get().pk, 1)])
 
 
 def _refund(order: Order) -> None:
     order_capture(order=order)
-    wait_until(lambda: Order.objects.get(pk=order.pk).status == Order.Status.PAID, timeout=60)
+    wait_until(lambda: Order.objects.get(pk=order.pk).status == Order.Status.PAID, timeout=300)
     order_refund(order=order, key="fault-refund")
 
 
@@ -108,7 +108,7 @@ def test_a_worker_killed_at_each_step_leaves_an_order_the_next_worker_finishes(p
             faulty = Worker(live_gateway.shop_url, faults=f"{point}:kill", env=env)
             order = order_place(draft=draft, idempotency_key="fault")
 
-        code = faulty.wait_dead(timeout=60)
+        code = faulty.wait_dead(timeout=300)
         assert code == -9, f"the worker was not killed at {point} (exit {code})"
         assert not settled(order, scenario.status)
 
@@ -117,7 +117,7 @@ def test_a_worker_killed_at_each_step_leaves_an_order_the_next_worker_finishes(p
         outbox_dispatch.enqueue()
         fresh = Worker(live_gateway.shop_url, env=env)
         try:
-            assert wait_until(lambda: settled(order, scenario.status), timeout=60), fresh.stop()[-3000:]
+            assert wait_until(lambda: settled(order, scenario.status), timeout=300), fresh.stop()[-3000:]
         finally:
             fresh.stop()
     finally:

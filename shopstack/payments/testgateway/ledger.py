@@ -13,8 +13,10 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -58,6 +60,64 @@ class LedgerError(Exception):
 
 def config() -> dict[str, Any]:
     return {"API_KEY": "", "WEBHOOK_SECRET": "", "SLOW_SECONDS": 30.0, **settings.TEST_GATEWAY}
+
+
+class HeldRequests:
+    """The slow cards' requests the gateway is holding back, each for at most SLOW_SECONDS.
+
+    A test in the same process releases them when it has seen what it wanted (the client's
+    timeout, a lookup that finds nothing yet) instead of waiting out a guessed duration, so
+    nothing depends on how fast the machine is.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._released = False
+        self._held = 0  # waiting in hold()
+        self._active = 0  # inside a tracked() request, held or not
+
+    @property
+    def count(self) -> int:
+        with self._changed:
+            return self._held
+
+    @contextmanager
+    def tracked(self) -> Iterator[None]:
+        """A request that may be held: release() waits until it has finished its work."""
+        with self._changed:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._active -= 1
+                self._changed.notify_all()
+
+    def hold(self, seconds: float) -> None:
+        """Hold the calling request for `seconds`, or until release()."""
+        with self._changed:
+            self._held += 1
+            self._changed.notify_all()
+            try:
+                self._changed.wait_for(lambda: self._released, timeout=seconds)
+            finally:
+                self._held -= 1
+                self._changed.notify_all()
+
+    def release(self, *, timeout: float) -> None:
+        """Let every held request go on and wait until all tracked requests have finished;
+        requests that come later are held again."""
+        with self._changed:
+            self._released = True
+            self._changed.notify_all()
+            try:
+                if not self._changed.wait_for(lambda: self._active == 0, timeout=timeout):
+                    raise TimeoutError(f"{self._active} gateway requests still running after {timeout:g} s")
+            finally:
+                self._released = False
+
+
+held_requests = HeldRequests()
 
 
 def luhn_valid(number: str) -> bool:

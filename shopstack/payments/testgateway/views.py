@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -74,17 +73,18 @@ def charges(request: HttpRequest) -> HttpResponse:
         )
         return _json(200, {"object": "list", "data": data})
     data = _body(request)
-    if ledger.arrives_late(key=_key(request), data=data):
-        # Nothing is written yet: the charge is made only after the client's timeout, so a
-        # lookup in between finds nothing although the charge is on its way.
-        time.sleep(float(ledger.config()["SLOW_SECONDS"]))
-    status, body, slow = ledger.charge_create(
-        key=_key(request), data=data, challenge_url=lambda ref: _challenge_url(request, ref)
-    )
-    if slow:
-        # The charge is committed; the answer is held back past any sensible client timeout,
-        # so the shop sees a timeout for a charge that exists. Repeats answer at once.
-        time.sleep(float(ledger.config()["SLOW_SECONDS"]))
+    with ledger.held_requests.tracked():
+        if ledger.arrives_late(key=_key(request), data=data):
+            # Nothing is written yet: the charge is made only after the client's timeout, so a
+            # lookup in between finds nothing although the charge is on its way.
+            ledger.held_requests.hold(float(ledger.config()["SLOW_SECONDS"]))
+        status, body, slow = ledger.charge_create(
+            key=_key(request), data=data, challenge_url=lambda ref: _challenge_url(request, ref)
+        )
+        if slow:
+            # The charge is committed; the answer is held back past any sensible client timeout,
+            # so the shop sees a timeout for a charge that exists. Repeats answer at once.
+            ledger.held_requests.hold(float(ledger.config()["SLOW_SECONDS"]))
     return _json(status, body)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from shopstack.core.backends import load_backend
+from shopstack.payments.testgateway.ledger import HeldRequests
 from shopstack.payments.tests.fake_stripe import FakeStripe
 from shopstack.testing.payments import (  # noqa: F401
     CLIENT_TIMEOUT,
@@ -35,9 +36,14 @@ class StripeHarness(GatewayHarness):
     token_prefix = "cs_"
     form_reports_last4 = False  # Stripe's Checkout sends back only the session id
 
+    @property
+    def held(self) -> HeldRequests:
+        assert self.fake is not None
+        return self.fake.held
+
     def token(self, outcome: str) -> str:
-        if outcome == "timeout":
-            self.slow_until = time.monotonic() + SLOW_SECONDS + 0.3
+        if outcome in self.slow_outcomes:
+            self.expect_slow_answers()
         return STRIPE_METHODS[outcome]
 
     def event_body(self, *, event_id: str, authorized: bool, reference: str) -> bytes:

@@ -5,7 +5,8 @@ idempotency_error, 401) and idempotent replays (`Idempotent-Replayed: true`).
 
 Faults are injected at the HTTP boundary: `fail_next(429)` / `fail_next(500)` answer the
 next requests with that status before doing anything; the `pm_card_shopstack_slow`
-method makes the charge and then holds the answer back (a timeout with money moved).
+method makes the charge and then holds the answer back (a timeout with money moved) for
+`slow_seconds` or until the test calls `held.release()`.
 
 This stands in for the provider only; nothing of the shop is faked.
 """
@@ -17,11 +18,12 @@ import json
 import re
 import secrets
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from shopstack.payments.testgateway.ledger import HeldRequests
 
 # Stripe's documented test PaymentMethods (and one of ours for a slow answer).
 METHODS = {
@@ -67,7 +69,7 @@ def luhn_valid(number: str) -> bool:
 @dataclass
 class FakeStripe:
     api_key: str = "sk_test_fake_stripe"
-    slow_seconds: float = 1.5
+    slow_seconds: float = 600.0
     intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     methods: dict[str, str] = field(default_factory=dict)  # pm id -> outcome
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -78,6 +80,7 @@ class FakeStripe:
     replays: int = 0
     faults: list[int] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    held: HeldRequests = field(default_factory=HeldRequests)
     url: str = ""
 
     def fail_next(self, status: int, times: int = 1) -> None:
@@ -346,9 +349,10 @@ class FakeStripe:
                     )
                     return
                 query = dict(parse_qsl(url.query))
-                status, body, headers, hold = fake.handle(method, url.path, query, form, self.headers)
-                if hold:
-                    time.sleep(hold)
+                with fake.held.tracked():
+                    status, body, headers, hold = fake.handle(method, url.path, query, form, self.headers)
+                    if hold:
+                        fake.held.hold(hold)
                 self._answer(status, json.dumps(body).encode(), "application/json", headers)
 
             def do_GET(self) -> None:

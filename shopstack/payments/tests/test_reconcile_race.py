@@ -1,13 +1,12 @@
 """A slow authorization racing its reconciliation, over the live test gateway.
 
-The `late` card makes the gateway hold the first request back for SLOW_SECONDS before it
-charges, while the shop gives up after CLIENT_TIMEOUT: for a while the charge is on its way
-but a lookup finds nothing. Reconciliation must not call that "not charged"; and a charge
+The `late` card makes the gateway hold the first request back until the test releases it,
+then charge, while the shop gives up after SLOW_CARD_CLIENT_TIMEOUT: until the release the
+charge is on its way but a lookup finds nothing. Reconciliation must not call that "not charged"; and a charge
 that lands after the shop did settle the payment as failed is voided.
 """
 
 import json
-import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -25,7 +24,7 @@ from shopstack.payments.models import (
 from shopstack.payments.selectors import payments_to_check_late
 from shopstack.payments.tasks import payments_late_check_sweep
 from shopstack.payments.testgateway.models import LedgerCharge
-from shopstack.testing.payments import CLIENT_TIMEOUT, PAYMENT_DB, SLOW_SECONDS
+from shopstack.testing.payments import PAYMENT_DB, SLOW_CARD_CLIENT_TIMEOUT
 
 pytestmark = PAYMENT_DB
 
@@ -45,15 +44,13 @@ def late_payment(gateway):
     return services.payment_authorize(payment=payment)
 
 
-def wait_for_the_late_charge() -> LedgerCharge:
-    """The held-back request lands and charges (within SLOW_SECONDS of being sent)."""
-    deadline = time.monotonic() + SLOW_SECONDS + 3
-    while time.monotonic() < deadline:
-        charge = LedgerCharge.objects.first()
-        if charge is not None:
-            return charge
-        time.sleep(0.05)
-    raise AssertionError("the late authorization never reached the gateway")
+def wait_for_the_late_charge(gateway) -> LedgerCharge:
+    """The held-back request goes on and charges (release_held waits until it is done)."""
+    assert gateway.held.count == 1  # still on its way when the shop looked
+    gateway.release_held()
+    charge = LedgerCharge.objects.first()
+    assert charge is not None, "the late authorization never reached the gateway"
+    return charge
 
 
 def authorization(payment):
@@ -70,14 +67,14 @@ def test_reconciliation_does_not_call_a_request_in_flight_not_charged(live_gatew
     assert payment.status == PaymentStatus.UNKNOWN
     auth = authorization(payment)
     assert auth.status == TransactionStatus.UNKNOWN
-    assert auth.timeout_seconds == CLIENT_TIMEOUT
+    assert auth.timeout_seconds == SLOW_CARD_CLIENT_TIMEOUT
     assert auth.sent_at is not None
     assert auth.sent_at <= timezone.now()
     check = PaymentTransaction.objects.get(payment=payment, kind=TransactionKind.RECONCILE)
     assert check.gateway_response["found"] is False
     assert "in_flight_until" in check.gateway_response
 
-    assert wait_for_the_late_charge().status == "authorized"
+    assert wait_for_the_late_charge(live_gateway).status == "authorized"
 
     payment = services.payment_reconcile(payment=payment)
     assert payment.status == PaymentStatus.AUTHORIZED
@@ -120,7 +117,7 @@ def failed_as_not_charged(live_gateway, settings):
     payment = late_payment(live_gateway)
     payment.refresh_from_db()
     assert (payment.status, payment.failure_code) == (PaymentStatus.FAILED, "not_charged")
-    charge = wait_for_the_late_charge()
+    charge = wait_for_the_late_charge(live_gateway)
     assert charge.status == "authorized"  # the uncaptured charge the race used to leave behind
     return payment, charge
 

@@ -261,7 +261,8 @@ def test_two_workers_authorizing_the_same_payment_charge_once(live_gateway):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(10)
+        thread.join(300)  # longer than the gateway client's timeout
+    assert not any(thread.is_alive() for thread in threads)
     assert errors == []
     assert results == [PaymentStatus.AUTHORIZED, PaymentStatus.AUTHORIZED]
     assert LedgerCharge.objects.count() == 1

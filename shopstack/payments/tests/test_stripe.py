@@ -137,7 +137,8 @@ def test_after_a_server_error_reconciliation_waits_for_stripes_search_then_settl
     assert payment.status == PaymentStatus.UNKNOWN
     # Nothing was charged, but Stripe's search may lag a minute: not concluded yet.
     assert services.payment_reconcile(payment=payment).status == PaymentStatus.UNKNOWN
-    sent = timezone.now() - timedelta(seconds=stripe_gateway.backend.lookup_delay + 6)
+    backend = stripe_gateway.backend
+    sent = timezone.now() - timedelta(seconds=backend.timeout + backend.lookup_delay + 6)
     PaymentTransaction.objects.filter(kind=TransactionKind.AUTHORIZE).update(sent_at=sent)
     payment = services.payment_reconcile(payment=payment)
     assert (payment.status, payment.failure_code) == (PaymentStatus.FAILED, "not_charged")
