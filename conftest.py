@@ -3,9 +3,18 @@
 import pytest
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from shopstack.core.limits import counters
 from shopstack.core.reference import reference_caches_clear
+
+# Property tests must not depend on a quiet machine: no per-example deadline, and no health
+# check failing a test because generating its data was slow on a loaded CI machine.
+hypothesis_settings.register_profile(
+    "shopstack", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+hypothesis_settings.load_profile("shopstack")
 
 # Fixtures that give a test the database (pytest-django's own, and the live server's).
 _DATABASE_FIXTURES = {
