@@ -6,6 +6,7 @@ from django.core.cache.backends.db import DatabaseCache
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from shopstack.analytics.store import event_store
 from shopstack.core.limits import counters
 from shopstack.core.reference import reference_caches_clear
 
@@ -46,6 +47,9 @@ def _empty_cache(request):
     yield
     caches["pages"].clear()
     counters().clear()
+    if _uses_database(request):
+        # On PostgreSQL the store is a table of the test database.
+        event_store().clear()
 
 
 def _clear_all(request) -> None:
@@ -53,6 +57,8 @@ def _clear_all(request) -> None:
         caches["default"].clear()
     caches["pages"].clear()
     counters().clear()
+    if _uses_database(request):
+        event_store().clear()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -20,6 +20,7 @@ from config.settings.env import (
     env_int,
     env_list,
     env_str,
+    event_store_from_url,
     mailer_from_url,
     origin_of,
     payment_backend,
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "shopstack.notifications",
     "shopstack.search",
     "shopstack.integrations",
+    "shopstack.analytics",
     "shopstack.storefront",
     "shopstack.api",
 ]
@@ -164,6 +166,27 @@ NINJA_NUM_PROXIES = TRUSTED_PROXY_COUNT
 VOUCHER_ATTEMPTS_PER_CHECKOUT = env_str("VOUCHER_ATTEMPTS_PER_CHECKOUT", "10/h")
 VOUCHER_ATTEMPTS_PER_CLIENT = env_str("VOUCHER_ATTEMPTS_PER_CLIENT", "30/h")
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
+# Analytics (docs/analytics.md). Events wait in the event store until compaction writes them
+# to the warehouse: Parquet files under ANALYTICS_WAREHOUSE_ROOT (a folder, or any fsspec URL
+# such as s3://bucket/shop), queried by the engine named in ANALYTICS_ENGINE.
+ANALYTICS_TRACKING = env_bool("ANALYTICS_TRACKING", True)
+ANALYTICS_EVENT_STORE = event_store_from_url(
+    env_str("ANALYTICS_EVENTS_URL", ""), env_str("DATABASE_URL", ""), VAR_DIR
+)
+# A web process appends its visitors' events in batches, at most this many seconds apart.
+ANALYTICS_FLUSH_SECONDS = float(env_str("ANALYTICS_FLUSH_SECONDS", "0.5"))
+ANALYTICS_WAREHOUSE_ROOT = env_str("ANALYTICS_WAREHOUSE_ROOT", str(VAR_DIR / "warehouse"))
+ANALYTICS_ENGINE = {
+    "BACKEND": env_str("ANALYTICS_ENGINE_BACKEND", "shopstack.analytics.engines.duckdb.DuckDBEngine"),
+    "OPTIONS": {},
+}
+# Visitors' sessions end after this many minutes without activity (or at a new campaign).
+ANALYTICS_SESSION_MINUTES = env_int("ANALYTICS_SESSION_MINUTES", 30)
+# A campaign is credited with an order placed within this many days of its last visit.
+ANALYTICS_ATTRIBUTION_DAYS = env_int("ANALYTICS_ATTRIBUTION_DAYS", 30)
+# With a consent banner, visitors are counted anonymously (no visitor cookie) until they agree.
+ANALYTICS_CONSENT_BANNER = env_bool("ANALYTICS_CONSENT_BANNER", False)
 
 # Sessions live in the database on the embedded tier and in Redis when it is configured,
 # so any web process can serve any request.

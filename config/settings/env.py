@@ -105,6 +105,22 @@ def counters_from_url(url: str, var_dir: Path) -> dict[str, Any]:
     }
 
 
+def event_store_from_url(url: str, database_url: str, var_dir: Path) -> dict[str, Any]:
+    """Where analytics events wait for compaction (analytics/store): a PostgreSQL table (in
+    the database at `url`, else in the shop's own when that is PostgreSQL), which every web
+    process of every machine appends to; else a SQLite file of its own beside the shop's
+    database."""
+    backend = "shopstack.analytics.store.postgres.PostgresEventStore"
+    if url.startswith(("postgres://", "postgresql://")):
+        return {"BACKEND": backend, "OPTIONS": {"url": url}}
+    if not url and database_url.startswith(("postgres://", "postgresql://")):
+        return {"BACKEND": backend, "OPTIONS": {}}
+    return {
+        "BACKEND": "shopstack.analytics.store.sqlite_file.SqliteFileEventStore",
+        "OPTIONS": {"path": str(var_dir / "events.sqlite3")},
+    }
+
+
 def mailer_from_url(url: str) -> dict[str, Any]:
     """A MAILERS entry from smtp://user:pass@host:port?tls=1, console://, locmem:// or file:///dir."""
     parsed = urlparse(url)

@@ -1,11 +1,12 @@
 """Test profile: base settings with fast hashing and tasks run in-process."""
 
 import os
+import tempfile
 
 os.environ["SHOPSTACK_PROFILE"] = "test"
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import RATE_COUNTERS, SEARCH, TASKS
+from config.settings.base import ANALYTICS_EVENT_STORE, RATE_COUNTERS, SEARCH, TASKS
 
 # Argon2 is what production uses (asserted in tests); MD5 keeps thousands of test logins fast.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -41,6 +42,19 @@ if RATE_COUNTERS["BACKEND"].endswith("SqliteFileCounters"):
             "path": os.path.join(tempfile.gettempdir(), f"shopstack-test-limits-{os.getpid()}.sqlite3")
         },
     }
+
+# Events are written as they are recorded: a test reads what its request recorded.
+ANALYTICS_FLUSH_SECONDS = 0.0
+# One event store and warehouse per test process (xdist workers, parallel CI runs). On
+# PostgreSQL the store's table is in the test database, which is the process's own.
+if ANALYTICS_EVENT_STORE["BACKEND"].endswith("SqliteFileEventStore"):
+    ANALYTICS_EVENT_STORE = {
+        **ANALYTICS_EVENT_STORE,
+        "OPTIONS": {
+            "path": os.path.join(tempfile.gettempdir(), f"shopstack-test-events-{os.getpid()}.sqlite3")
+        },
+    }
+ANALYTICS_WAREHOUSE_ROOT = os.path.join(tempfile.gettempdir(), f"shopstack-test-warehouse-{os.getpid()}")
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not Django's shared-cache in-memory database: shared cache locks whole tables

@@ -1,0 +1,54 @@
+"""Events as rows of the stores' tables and back, shared by the SQL-backed stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from shopstack.analytics.schema import FIELD_NAMES, AnalyticsEvent, utc
+from shopstack.analytics.warehouse.layout import EVENTS
+
+# Stored as microseconds since the epoch (UTC): sortable, exact, the same in every database.
+TIME_FIELDS = frozenset(
+    name for name in FIELD_NAMES if EVENTS.field(name).type == pa.timestamp("us", tz="UTC")
+)
+BOOL_FIELDS = frozenset(name for name in FIELD_NAMES if EVENTS.field(name).type == pa.bool_())
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros(stamp: datetime) -> int:
+    delta = utc(stamp) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def day_of(stamp: datetime) -> str:
+    return utc(stamp).date().isoformat()
+
+
+def event_row(event: AnalyticsEvent) -> tuple[Any, ...]:
+    """(day, *fields in FIELD_NAMES order) with times in microseconds, booleans as 0/1."""
+    values: list[Any] = [day_of(event.occurred_at)]
+    for name in FIELD_NAMES:
+        value = getattr(event, name)
+        if name in TIME_FIELDS:
+            value = None if value is None else micros(value)
+        elif name in BOOL_FIELDS:
+            value = int(bool(value))
+        values.append(value)
+    return tuple(values)
+
+
+def rows_table(rows: Iterable[Sequence[Any]]) -> pa.Table:
+    """Rows of FIELD_NAMES values (times in microseconds) as a table of the EVENTS schema."""
+    columns = list(zip(*rows, strict=True)) or [() for _ in FIELD_NAMES]
+    arrays = []
+    for name, values in zip(FIELD_NAMES, columns, strict=True):
+        kind = EVENTS.field(name).type
+        column = [bool(value) for value in values] if name in BOOL_FIELDS else list(values)
+        arrays.append(pa.array(column, type=pa.int64() if name in TIME_FIELDS else kind))
+        if name in TIME_FIELDS:
+            arrays[-1] = arrays[-1].cast(kind)
+    return pa.Table.from_arrays(arrays, schema=EVENTS)

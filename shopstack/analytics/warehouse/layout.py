@@ -1,0 +1,184 @@
+"""The warehouse's tables: their place under the warehouse root and their columns.
+
+This module is the contract between the compaction that writes the warehouse and the
+metrics that read it, and the open export a BI tool reads (docs/analytics.md):
+
+    <root>/events/day=YYYY-MM-DD/events.parquet    one file per UTC day of occurred_at
+    <root>/facts/<table>.parquet                    rebuilt from the shop's tables each run
+    <root>/dims/<table>.parquet                     snapshots of what the facts refer to
+
+Money is an integer of minor units (pence) with the currency beside it: sums and ratios
+come out the same on every engine, with no decimal scale rules to disagree on. Times are
+UTC microseconds. Ids are the shop's own primary keys.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from shopstack.analytics.schema import FIELD_NAMES
+
+TIME = pa.timestamp("us", tz="UTC")
+ID = pa.int64()
+MONEY = pa.int64()
+TEXT = pa.string()
+
+_EVENT_TYPES: dict[str, pa.DataType] = {
+    "schema_version": pa.int16(),
+    "occurred_at": TIME,
+    "received_at": TIME,
+    "consent": pa.bool_(),
+    "is_bot": pa.bool_(),
+    "customer_id": ID,
+    "product_id": ID,
+    "variant_id": ID,
+    "category_id": ID,
+    "order_id": ID,
+    "result_count": pa.int32(),
+    "position": pa.int32(),
+    "quantity": pa.int32(),
+    "value_minor": MONEY,
+    "engaged_ms": pa.int64(),
+}
+# Every field of AnalyticsEvent, in its order; anything not typed above is text.
+EVENTS = pa.schema([pa.field(name, _EVENT_TYPES.get(name, TEXT)) for name in FIELD_NAMES])
+
+
+def _schema(*columns: tuple[str, pa.DataType]) -> pa.Schema:
+    return pa.schema([pa.field(name, kind) for name, kind in columns])
+
+
+FACTS: dict[str, pa.Schema] = {
+    "orders": _schema(
+        ("order_id", ID),
+        ("number", TEXT),
+        ("customer_id", ID),
+        ("channel", TEXT),  # web or app (imported orders: web)
+        ("source", TEXT),  # shop, api, import
+        ("country", TEXT),  # ISO alpha-2 of the shipping address, else the order's
+        ("currency", TEXT),
+        ("status", TEXT),
+        ("payment_status", TEXT),
+        ("fulfilment_status", TEXT),
+        ("placed_at", TIME),
+        ("paid_at", TIME),
+        ("shipped_at", TIME),
+        ("delivered_at", TIME),
+        ("cancelled_at", TIME),
+        ("subtotal_minor", MONEY),
+        ("discount_minor", MONEY),
+        ("shipping_minor", MONEY),  # shipping charged to the customer
+        ("tax_minor", MONEY),
+        ("total_minor", MONEY),
+        ("refunded_minor", MONEY),
+        ("voucher_code", TEXT),
+        ("shipping_method_id", ID),
+        ("shipping_method", TEXT),
+        ("shipping_zone", TEXT),
+        ("carrier", TEXT),
+        ("warehouse_id", ID),
+        ("units", pa.int32()),
+        ("is_first_order", pa.bool_()),
+    ),
+    "order_lines": _schema(
+        ("line_id", ID),
+        ("order_id", ID),
+        ("placed_at", TIME),
+        ("product_id", ID),
+        ("variant_id", ID),
+        ("category_id", ID),
+        ("sku", TEXT),
+        ("product_name", TEXT),
+        ("quantity", pa.int32()),
+        ("unit_price_minor", MONEY),
+        ("total_minor", MONEY),
+        ("refunded_minor", MONEY),
+        ("quantity_returned", pa.int32()),
+    ),
+    "payments": _schema(
+        ("payment_id", ID),
+        ("order_id", ID),
+        ("gateway", TEXT),
+        ("status", TEXT),
+        ("amount_minor", MONEY),
+        ("captured_minor", MONEY),
+        ("refunded_minor", MONEY),
+        ("currency", TEXT),
+        ("created_at", TIME),
+        ("failure_code", TEXT),
+    ),
+    "shipments": _schema(
+        ("shipment_id", ID),
+        ("order_id", ID),
+        ("status", TEXT),
+        ("carrier", TEXT),
+        ("created_at", TIME),
+        ("shipped_at", TIME),
+        ("delivered_at", TIME),
+    ),
+    "returns": _schema(
+        ("return_id", ID),
+        ("order_id", ID),
+        ("status", TEXT),
+        ("created_at", TIME),
+        ("refund_minor", MONEY),
+        ("units", pa.int32()),
+    ),
+    # One row per variant and warehouse for each day a compaction ran (history for days of
+    # cover and days out of stock).
+    "stock_levels": _schema(
+        ("day", pa.date32()),
+        ("variant_id", ID),
+        ("product_id", ID),
+        ("warehouse_id", ID),
+        ("quantity", pa.int32()),
+        ("allocated", pa.int32()),
+        ("reserved", pa.int32()),
+    ),
+    # Imported from a CSV per campaign and day (docs/analytics.md).
+    "ad_spend": _schema(
+        ("day", pa.date32()),
+        ("utm_source", TEXT),
+        ("utm_medium", TEXT),
+        ("utm_campaign", TEXT),
+        ("cost_minor", MONEY),
+        ("currency", TEXT),
+    ),
+}
+
+DIMS: dict[str, pa.Schema] = {
+    "products": _schema(
+        ("product_id", ID),
+        ("code", TEXT),
+        ("name", TEXT),
+        ("slug", TEXT),
+        ("category_id", ID),
+        ("price_minor", MONEY),
+        ("currency", TEXT),
+        ("is_published", pa.bool_()),
+    ),
+    "variants": _schema(("variant_id", ID), ("product_id", ID), ("sku", TEXT), ("name", TEXT)),
+    "categories": _schema(
+        ("category_id", ID), ("name", TEXT), ("slug", TEXT), ("parent_id", ID), ("top_category_id", ID)
+    ),
+    "customers": _schema(
+        ("customer_id", ID),
+        ("joined_at", TIME),
+        ("country", TEXT),
+        ("age_band", TEXT),  # optional profile field, only with the customer's consent
+    ),
+    "warehouses": _schema(("warehouse_id", ID), ("name", TEXT), ("country", TEXT)),
+    "shipping_methods": _schema(("shipping_method_id", ID), ("name", TEXT), ("code", TEXT), ("zone", TEXT)),
+}
+
+
+def events_path(root: str, day: str) -> str:
+    return f"{root.rstrip('/')}/events/day={day}/events.parquet"
+
+
+def fact_path(root: str, table: str) -> str:
+    return f"{root.rstrip('/')}/facts/{table}.parquet"
+
+
+def dim_path(root: str, table: str) -> str:
+    return f"{root.rstrip('/')}/dims/{table}.parquet"
