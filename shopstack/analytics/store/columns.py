@@ -52,3 +52,8 @@ def rows_table(rows: Iterable[Sequence[Any]]) -> pa.Table:
         if name in TIME_FIELDS:
             arrays[-1] = arrays[-1].cast(kind)
     return pa.Table.from_arrays(arrays, schema=EVENTS)
+
+
+def events_table(events: Iterable[AnalyticsEvent]) -> pa.Table:
+    """Events as a table of the warehouse's EVENTS schema."""
+    return rows_table(event_row(event)[1:] for event in events)
