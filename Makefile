@@ -29,6 +29,7 @@ serve: install
 
 test: install
 	@scripts/browser-deps
+	@scripts/java-deps
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 e2e: install
@@ -45,6 +46,7 @@ format: install
 	@.venv/bin/ruff format .
 
 bench: install
+	@scripts/java-deps
 	@$(PY) -m bench.run
 
 # Relevance of the shop's search vs plain BM25 on a judgement set (docs/search-eval.md).
