@@ -205,7 +205,7 @@ def _order_row(row: Row) -> Row:
         carrier or "",
         warehouse_id,
         units or 0,
-        buyer_rank == 1 and not anonymous_guest,
+        buyer_rank == 1 and kind == Order.Kind.ORDER and not anonymous_guest,
         kind,
     )
 
