@@ -14,13 +14,22 @@ from shopstack.core.money import minor_units, quantize
 _COUNTRY_ALIASES = {"EIRE": "IE", "RSA": "ZA", "UK": "GB"}
 
 
+@cache
+def _digits(currency: str) -> int:
+    return minor_units(currency)
+
+
 def to_minor(amount: Decimal | None, currency: str) -> int | None:
     """`amount` as an integer of the currency's minor units (pence for GBP, yen for JPY).
     Amounts are stored with at least the currency's precision, so this is exact; a stray
     extra digit (payments keep three) is rounded as the shop rounds money."""
     if amount is None:
         return None
-    return int(quantize(Decimal(amount), currency).scaleb(minor_units(currency)))
+    digits = _digits(currency)
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -digits:
+        return int(amount.scaleb(digits))  # no digit beyond the minor unit: exact as it is
+    return int(quantize(Decimal(amount), currency).scaleb(digits))
 
 
 @cache
