@@ -55,9 +55,16 @@ def session_continue(
 def sessions_assign(events: pa.Table, *, gap: timedelta) -> pa.Table:
     """`events` (the warehouse's EVENTS schema) with a session id given to every event that
     has none, by the rule above, per visitor in time order. The ids are derived from the
-    visitor and the session's first event, so the same events always get the same ids."""
+    visitor and the session's first event, so the same events always get the same ids.
+
+    Given ids are kept, and an event without one continues the session of the visitor's
+    event just before it when the rule says so, whether that session's id was given by the
+    collector or by an earlier compaction: an app event that arrives late, or an event
+    compacted after the rest of its day, joins the visit it was part of instead of
+    counting as a visit of its own. (An event just *before* the first of a session that
+    already has its id starts its own: ids once given are never changed.)"""
     session_ids = events.column("session_id").to_pylist()
-    missing = [index for index, value in enumerate(session_ids) if not value]
+    missing = {index for index, value in enumerate(session_ids) if not value}
     if not missing:
         return events
     visitors = events.column("visitor_id").to_pylist()
@@ -67,12 +74,24 @@ def sessions_assign(events: pa.Table, *, gap: timedelta) -> pa.Table:
         campaign_key(*values)
         for values in zip(*(events.column(name).to_pylist() for name in CAMPAIGN_FIELDS), strict=True)
     ]
+    walked = {visitors[index] for index in missing}
     current: dict[str, SessionState] = {}
-    for index in sorted(missing, key=lambda i: (visitors[i], times[i], event_ids[i])):
+    for index in sorted(
+        (index for index, visitor in enumerate(visitors) if visitor in walked),
+        key=lambda i: (visitors[i], times[i], event_ids[i]),
+    ):
         visitor = visitors[index]
+        state = current.get(visitor)
+        if index not in missing:
+            given = session_ids[index]
+            if state is not None and state.session_id == given:
+                current[visitor] = SessionState(given, max(times[index], state.last_at), state.campaign)
+            else:
+                current[visitor] = SessionState(given, times[index], campaigns[index])
+            continue
         seed = f"{visitor}|{times[index].isoformat()}|{event_ids[index]}"
         state = session_continue(
-            current.get(visitor),
+            state,
             at=times[index],
             campaign=campaigns[index],
             gap=gap,

@@ -64,3 +64,25 @@ def test_the_same_events_in_another_order_get_the_same_ids():
     events = [_view(0), _view(10, "b"), _view(50), _view(55)]
 
     assert sorted(_sessions(*events)) == sorted(_sessions(*reversed(events)))
+
+
+def test_an_event_without_a_session_continues_the_given_session_before_it():
+    ids = _sessions(
+        _view(0, session_id="s-compacted"),
+        _view(20, session_id="s-compacted"),
+        _view(10),  # arrived late: inside the visit
+        _view(45),  # 25 minutes after the visit's last event: still the visit
+        _view(100),  # an hour of quiet: a new visit
+        _view(101, utm_source="ads", utm_campaign="may"),  # a new campaign: a new visit
+    )
+
+    assert ids[:4] == ["s-compacted"] * 4
+    assert len({ids[3], ids[4], ids[5]}) == 3
+
+
+def test_an_event_just_before_a_given_session_starts_its_own():
+    # Ids once given are never changed, so the visit's start cannot move earlier.
+    ids = _sessions(_view(10, session_id="s-given"), _view(5))
+
+    assert ids[0] == "s-given"
+    assert ids[1] not in ("", "s-given")

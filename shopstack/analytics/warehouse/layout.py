@@ -5,6 +5,7 @@ metrics that read it, and the open export a BI tool reads (docs/analytics.md):
 
     <root>/events/day=YYYY-MM-DD/events.parquet    one file per UTC day of occurred_at
     <root>/facts/<table>.parquet                    rebuilt from the shop's tables each run
+    <root>/facts/stock_levels/YYYY-MM-DD.parquet    one snapshot per day (see fact_glob)
     <root>/dims/<table>.parquet                     snapshots of what the facts refer to
 
 Money is an integer of minor units (pence) with the currency beside it: sums and ratios
@@ -79,6 +80,9 @@ FACTS: dict[str, pa.Schema] = {
         ("warehouse_id", ID),
         ("units", pa.int32()),
         ("is_first_order", pa.bool_()),
+        # order, or cancellation: an imported cancellation invoice (status cancelled) whose
+        # lines count the units cancelled from an earlier order.
+        ("kind", TEXT),
     ),
     "order_lines": _schema(
         ("line_id", ID),
@@ -125,7 +129,7 @@ FACTS: dict[str, pa.Schema] = {
         ("units", pa.int32()),
     ),
     # One row per variant and warehouse for each day a compaction ran (history for days of
-    # cover and days out of stock).
+    # cover and days out of stock): a file per day, the day's last snapshot (fact_glob).
     "stock_levels": _schema(
         ("day", pa.date32()),
         ("variant_id", ID),
@@ -176,8 +180,24 @@ def events_path(root: str, day: str) -> str:
     return f"{root.rstrip('/')}/events/day={day}/events.parquet"
 
 
-def fact_path(root: str, table: str) -> str:
+# Facts kept as one file per day rather than one file: a day's snapshot replaces only that day.
+DAILY_FACTS = frozenset({"stock_levels"})
+
+
+def fact_path(root: str, table: str, day: str = "") -> str:
+    """The file of a fact table (of the day `day` for the daily ones, DAILY_FACTS)."""
+    if table in DAILY_FACTS:
+        if not day:
+            raise ValueError(f"facts/{table} has a file per day: name the day")
+        return f"{root.rstrip('/')}/facts/{table}/{day}.parquet"
     return f"{root.rstrip('/')}/facts/{table}.parquet"
+
+
+def fact_glob(root: str, table: str) -> str:
+    """Every file of a fact table, as a glob DuckDB's read_parquet (and Spark) accept."""
+    if table in DAILY_FACTS:
+        return f"{root.rstrip('/')}/facts/{table}/*.parquet"
+    return fact_path(root, table)
 
 
 def dim_path(root: str, table: str) -> str:
