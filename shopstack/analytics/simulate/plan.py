@@ -121,7 +121,7 @@ def _start_times(rng: np.random.Generator, day_number: np.ndarray, params: Simul
     hour = _choice(rng, HOURLY, len(day_number))
     clock = hour * HOUR_US + rng.integers(0, HOUR_US, len(day_number))
     # The day's rhythm, squeezed into the hours a visit may start in.
-    within = params.day_start_us + clock * (LATEST_START_US - params.day_start_us) // DAY_US
+    within = params.day_start_us + (clock / DAY_US * (LATEST_START_US - params.day_start_us)).astype(np.int64)
     return day_number.astype(np.int64) * DAY_US + within
 
 
@@ -156,7 +156,7 @@ class Plan:
         previous = np.full(len(by_visitor), np.iinfo(np.int64).min // 2, dtype=np.int64)
         previous[1:] = np.where(same[1:], placed[by_visitor][:-1], previous[1:])
         since = placed[by_visitor] - previous
-        goes_on = same & (since <= gap)
+        goes_on = same & (since < gap)
         head_position = np.maximum.accumulate(np.where(goes_on, 0, np.arange(len(by_visitor))))
         self.goes_on = np.empty(len(by_visitor), dtype=bool)
         self.goes_on[by_visitor] = goes_on
