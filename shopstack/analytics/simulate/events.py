@@ -98,6 +98,11 @@ HOME_PATH, SEARCH_PATH, CHECKOUT_PATH, DONE_PATH = 0, 1, 2, len(FIXED_PATHS) - 1
 VISITOR_PREFIXES = pa.array([f"{SIM_PREFIX}v-c", f"{SIM_PREFIX}v-g", f"{SIM_PREFIX}v-a", f"{SIM_PREFIX}bot-"])
 DEVICE_NAMES = pa.array(["phone", "tablet", "desktop", "bot"])
 CHANNEL_NAMES = pa.array(["web", "app"])
+BLANK = pa.array([""])
+# The EVENTS schema with its text columns dictionary-encoded (see _coded).
+CODED_EVENTS = pa.schema(
+    [pa.field(f.name, pa.dictionary(pa.int32(), f.type) if f.type == pa.string() else f.type) for f in EVENTS]
+)
 
 
 class Catalogue:
@@ -144,6 +149,8 @@ class Catalogue:
         return found.clip(0, len(self.cumulative) - 1).astype(np.int32)
 
     def products_in(self, rng: np.random.Generator, category: np.ndarray) -> np.ndarray:
+        """A product of each category, the popular more often. Categories come from
+        `categories()`, which picks only categories that hold products."""
         start, end = self.category_start[category], self.category_end[category]
         before = np.where(start > 0, self.category_cumulative[np.maximum(start - 1, 0)], 0.0)
         upto = self.category_cumulative[np.maximum(end - 1, 0)]
@@ -488,9 +495,9 @@ def _landing_tags(
     picked = np.zeros(visits.size, dtype=np.int64)
     for source, (indices, weights) in choices.items():
         rows = np.flatnonzero(visits.source == source)
-        share = np.cumsum(weights) / sum(weights)
+        cumulative = np.cumsum(weights) / sum(weights)
         picked[rows] = np.array(indices)[
-            np.searchsorted(share, rng.random(len(rows)), "right").clip(0, len(indices) - 1)
+            np.searchsorted(cumulative, rng.random(len(rows)), "right").clip(0, len(indices) - 1)
         ]
     queries = catalogue.queries
     found = queries.found
@@ -506,12 +513,20 @@ def _ints(values: np.ndarray, kind: pa.DataType) -> pa.Array:
     return pa.array(np.where(missing, 0, values), type=kind, mask=missing if missing.any() else None)
 
 
-def _ids(values: np.ndarray, catalog_ids: np.ndarray) -> np.ndarray:
-    return (
-        np.where(values >= 0, catalog_ids[np.maximum(values, 0)], NONE)
-        if len(catalog_ids)
-        else np.full(len(values), NONE)
-    )
+def _ids(values: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """The shop's ids of catalogue, category or order indices (-1: none)."""
+    return np.where(values >= 0, ids[np.maximum(values, 0)], NONE)
+
+
+def _coded(indices: np.ndarray, dictionary: pa.Array) -> pa.DictionaryArray:
+    """Strings as indices into `dictionary`: no string is copied, and Parquet stores the column
+    dictionary-encoded as it is (the file is read back as plain strings: see day_files)."""
+    distinct = pc.unique(dictionary)
+    if len(distinct) < len(dictionary):
+        # A value twice in a dictionary is not a valid one for Parquet's writer (nor stable).
+        indices = np.asarray(pc.index_in(dictionary, distinct))[indices]
+        dictionary = distinct
+    return pa.DictionaryArray.from_arrays(pa.array(indices, type=pa.int32()), dictionary)
 
 
 def _join(prefixes: pa.Array, which: np.ndarray, numbers: np.ndarray) -> pa.Array:
@@ -523,8 +538,9 @@ def _join(prefixes: pa.Array, which: np.ndarray, numbers: np.ndarray) -> pa.Arra
 def day_table(
     day: date, visits: Visits, events: DayEvents, catalogue: Catalogue, rng: np.random.Generator
 ) -> pa.Table:
-    """The events as a table of the EVENTS schema (event_id still empty: it is given when the
-    day's file is written, in the file's order), with the hidden ordering columns."""
+    """The events as a table of the EVENTS schema, text dictionary-encoded (CODED_EVENTS), with
+    the hidden ordering columns; event_id is still empty: it is given when the day's file is
+    written, in the file's order."""
     history = catalogue.history
     catalog, orders = history.catalog, history.orders
     c = events.columns
@@ -538,27 +554,15 @@ def day_table(
     visitor_ids = _join(VISITOR_PREFIXES, visits.visitor_kind.astype(np.int64), visits.visitor_num)
     session_prefixes = pa.array([f"{SIM_PREFIX}s-{day:%Y%m%d}-", f"{SIM_PREFIX}s-o"])
     session_ids = _join(session_prefixes, visits.session_of_order.astype(np.int64), visits.session_num)
-    take = pa.array(row)
     product = c["product"]
-    category = (
-        np.where(product >= 0, catalog.category[np.maximum(product, 0)], c["list_category"])
-        if catalog.size
-        else c["list_category"]
-    )
+    category = np.where(product >= 0, catalog.category[np.maximum(product, 0)], c["list_category"])
     time = pa.array(events.time, type=pa.int64()).cast(EVENTS.field("occurred_at").type)
     kind = c["kind"]
     carries_value = np.isin(kind, [Code.CART_ADD, Code.ORDER_PLACED])
-    order_value = (
-        np.where(c["order"] >= 0, orders.value_minor[np.maximum(c["order"], 0)], NONE)
-        if orders.size
-        else np.full(size, NONE)
-    )
-    value = np.where(kind == Code.ORDER_PLACED, order_value, c["value"])
-    currency = np.where(
-        kind == Code.ORDER_PLACED,
-        orders.currency[np.maximum(c["order"], 0)] if orders.size else -1,
-        c["currency"],
-    )
+    placed = kind == Code.ORDER_PLACED
+    order = np.maximum(c["order"], 0)
+    value = np.where(placed, orders.value_minor[order], c["value"])
+    currency = np.where(placed, orders.currency[order], c["currency"])
     currency = np.where(carries_value, currency, -1)
     search = np.isin(kind, [Code.SEARCH, Code.SEARCH_CLICK])
     result_count = np.where(
@@ -568,51 +572,49 @@ def day_table(
         else NONE,
         NONE,
     )
-    blank = pa.array([""]).take(pa.array(np.zeros(size, dtype=np.int64)))
+    blank = _coded(np.zeros(size, dtype=np.int64), BLANK)
     columns = {
-        "kind": KIND_NAMES.take(pa.array(kind)),
+        "kind": _coded(kind, KIND_NAMES),
         "occurred_at": time,
         "event_id": blank,
         "schema_version": pa.array(np.full(size, SCHEMA_VERSION, dtype=np.int16)),
         "received_at": time,
-        "visitor_id": visitor_ids.take(take),
-        "session_id": session_ids.take(take),
+        "visitor_id": _coded(row, visitor_ids),
+        "session_id": _coded(row, session_ids),
         "customer_id": _ints(
             np.where(visits.customer_id[row] >= 0, visits.customer_id[row], NONE), pa.int64()
         ),
         "consent": pa.array(np.ones(size, dtype=bool)),
-        "channel": CHANNEL_NAMES.take(pa.array(visits.app[row].astype(np.int64))),
-        "device": DEVICE_NAMES.take(pa.array(visits.device[row].astype(np.int64))),
+        "channel": _coded(visits.app[row].astype(np.int64), CHANNEL_NAMES),
+        "device": _coded(visits.device[row].astype(np.int64), DEVICE_NAMES),
         "is_bot": pa.array(visits.is_bot[row]),
-        "country": catalogue.countries.take(pa.array(visits.country[row].astype(np.int64) + 1)),
-        "path": catalogue.paths.take(pa.array(c["path"])),
-        "referrer": tag_columns[0].take(pa.array(tag)),
-        "utm_source": tag_columns[1].take(pa.array(tag)),
-        "utm_medium": tag_columns[2].take(pa.array(tag)),
-        "utm_campaign": tag_columns[3].take(pa.array(tag)),
-        "utm_term": catalogue.query_texts.take(pa.array(np.where(is_landing, term[row], -1) + 1)),
+        "country": _coded(visits.country[row].astype(np.int64) + 1, catalogue.countries),
+        "path": _coded(c["path"], catalogue.paths),
+        "referrer": _coded(tag, tag_columns[0]),
+        "utm_source": _coded(tag, tag_columns[1]),
+        "utm_medium": _coded(tag, tag_columns[2]),
+        "utm_campaign": _coded(tag, tag_columns[3]),
+        "utm_term": _coded(np.where(is_landing, term[row], -1) + 1, catalogue.query_texts),
         "utm_content": blank,
         "product_id": _ints(_ids(product, catalog.product_id), pa.int64()),
         "variant_id": _ints(
             np.where(kind == Code.CART_ADD, _ids(product, catalog.variant_id), NONE), pa.int64()
         ),
         "category_id": _ints(_ids(category, catalog.category_id), pa.int64()),
-        "list_name": catalogue.list_names.take(
-            pa.array(np.where(kind == Code.LIST_VIEW, c["list_category"], -1) + 1)
+        "list_name": _coded(
+            np.where(kind == Code.LIST_VIEW, c["list_category"], -1) + 1, catalogue.list_names
         ),
         "order_id": _ints(_ids(c["order"], orders.order_id), pa.int64()),
-        "search_query": catalogue.query_texts.take(pa.array(np.where(search, c["query"], -1) + 1)),
+        "search_query": _coded(np.where(search, c["query"], -1) + 1, catalogue.query_texts),
         "result_count": _ints(result_count, pa.int32()),
         "position": _ints(np.where(kind == Code.SEARCH_CLICK, c["position"], NONE), pa.int32()),
         "quantity": _ints(np.where(kind == Code.CART_ADD, c["quantity"], NONE), pa.int32()),
         "value_minor": _ints(np.where(carries_value, value, NONE), pa.int64()),
-        "currency": catalogue.currencies.take(pa.array(currency + 1)),
-        "checkout_step": catalogue.steps.take(
-            pa.array(np.where(kind == Code.CHECKOUT_STEP, c["step"], -1) + 1)
-        ),
+        "currency": _coded(currency + 1, catalogue.currencies),
+        "checkout_step": _coded(np.where(kind == Code.CHECKOUT_STEP, c["step"], -1) + 1, catalogue.steps),
         "engaged_ms": _ints(events.engaged_ms, pa.int64()),
         "campaign": blank,
     }
-    table = pa.Table.from_arrays([columns[field.name] for field in EVENTS], schema=EVENTS)
+    table = pa.Table.from_arrays([columns[field.name] for field in EVENTS], schema=CODED_EVENTS)
     table = table.append_column(ROW, pa.array(visits.row_id[row])).append_column(KEY, pa.array(c["key"]))
     return table

@@ -90,9 +90,6 @@ class Visits:
     def is_bot(self) -> np.ndarray:
         return self.visitor_kind == VisitorKind.BOT
 
-    def take(self, index: np.ndarray) -> Visits:
-        return Visits(**{item.name: getattr(self, item.name)[index] for item in fields(self)})
-
     @staticmethod
     def concat(parts: list[Visits]) -> Visits:
         return Visits(

@@ -56,8 +56,8 @@ def queries_build(catalog: Catalog, popularity: np.ndarray) -> Queries:
             having[word].add(product)
     weights: dict[str, float] = defaultdict(float)
     for product, name in enumerate(catalog.names):
-        words = words_of(name)
-        for query in {" ".join(words[-1:]), " ".join(words[-2:])} - {""}:
+        ordered = words_of(name)
+        for query in {" ".join(ordered[-1:]), " ".join(ordered[-2:])} - {""}:
             weights[query] += float(popularity[product])
     texts = sorted(weights)
     found = [sorted(set.intersection(*(having[word] for word in text.split()))) for text in texts]

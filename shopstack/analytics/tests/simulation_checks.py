@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pyarrow as pa
@@ -115,7 +116,7 @@ def session_rule_breaks(table: pa.Table) -> list[str]:
         by_visitor[visitor].append((start, end, session))
     for visitor, visits in by_visitor.items():
         visits.sort()
-        for (_, end, one), (start, _, other) in zip(visits, visits[1:], strict=False):
+        for (_, end, one), (start, _, other) in pairwise(visits):
             if start - end < GAP:
                 problems.append(f"visitor {visitor}: sessions {one} and {other} only {start - end} apart")
     return problems

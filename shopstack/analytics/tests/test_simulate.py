@@ -283,7 +283,9 @@ def test_every_simulated_event_is_labelled_and_the_marker_names_the_days(simulat
     assert pc.all(pc.starts_with(events.column("session_id"), "sim-")).as_py()
     assert pc.all(pc.starts_with(events.column("visitor_id"), "sim-")).as_py()
     assert marker["event_id_prefix"] == "sim-"
-    assert marker["generator_version"] and marker["mode"] == "demo" and marker["seed"] == 3
+    assert marker["generator_version"]
+    assert marker["mode"] == "demo"
+    assert marker["seed"] == 3
     days = sorted(
         path.parent.name.removeprefix("day=") for path in Path(root).glob("events/*/events.parquet")
     )

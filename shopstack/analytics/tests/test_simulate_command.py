@@ -4,7 +4,6 @@ labelled and consistent; a second run that leaves it alone; bad input refused; s
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -19,7 +18,7 @@ from shopstack.analytics.tests.simulation_checks import (
     read_events,
     session_rule_breaks,
 )
-from shopstack.analytics.warehouse.layout import DIMS, FACTS, EVENTS
+from shopstack.analytics.warehouse.layout import DIMS, EVENTS, FACTS
 from shopstack.orders.models import Order, OrderLine
 from shopstack.testing.customer_orders import make_customer, make_order
 from shopstack.testing.factories import make_category, make_product
@@ -123,9 +122,10 @@ def test_with_if_empty_a_second_run_leaves_the_warehouse_as_it_was(shop, tmp_pat
 
     call_command("analytics_simulate", root=str(tmp_path), if_empty=True, seed=99, verbosity=0)
 
-    assert before and _files(tmp_path) == before
+    assert before
+    assert _files(tmp_path) == before
     assert (tmp_path / "SIMULATED.json").read_bytes() == marker
-    with pytest.raises(CommandError, match="--root: .*already holds events"):
+    with pytest.raises(CommandError, match=r"--root: .*already holds events"):
         call_command("analytics_simulate", root=str(tmp_path), verbosity=0)
 
 
@@ -194,4 +194,6 @@ def test_scale_mode_writes_exactly_the_events_and_orders_asked_for(tmp_path):
     )
     assert session_rule_breaks(events) == []
     marker = simulated_marker(str(root))
-    assert marker["mode"] == "scale" and marker["events"] == 40_000 and marker["facts_orders"] == 1_500
+    assert marker["mode"] == "scale"
+    assert marker["events"] == 40_000
+    assert marker["facts_orders"] == 1_500

@@ -51,10 +51,18 @@ def _write_atomic(fs: pafs.FileSystem, path: str, write: Any) -> None:
         raise
 
 
-def parquet_write_atomic(root: str, relative: str, table: pa.Table) -> None:
-    """Write `table` to `<root>/<relative>` as Parquet, whole or not at all."""
+def parquet_write_atomic(root: str, relative: str, table: pa.Table, *, plain: tuple[str, ...] = ()) -> None:
+    """Write `table` to `<root>/<relative>` as Parquet, whole or not at all. Columns are
+    dictionary-encoded but those in `plain` (where nearly every value differs, the encoding
+    only costs time). The Arrow schema is not stored: readers get the Parquet types, so a
+    text column held as a dictionary in memory is read back as plain text."""
     fs, base = warehouse_fs(root)
-    _write_atomic(fs, f"{base}/{relative}", lambda stream: pq.write_table(table, stream, compression="zstd"))
+    dictionary = [name for name in table.column_names if name not in plain]
+
+    def write(stream: Any) -> None:
+        pq.write_table(table, stream, compression="zstd", use_dictionary=dictionary, store_schema=False)
+
+    _write_atomic(fs, f"{base}/{relative}", write)
 
 
 def json_write_atomic(root: str, relative: str, document: dict[str, Any]) -> None:
