@@ -315,10 +315,17 @@ def _products(
     rng: np.random.Generator, visits: Visits, counts: np.ndarray, focus: np.ndarray, catalogue: Catalogue
 ) -> list[Block]:
     """Products looked at, in a random order: every line of an ordering visit's order (each
-    put in the cart with the line's quantity), and others; a cart visit carts its first."""
+    put in the cart with the line's quantity), and others; a cart visit carts its first.
+    Returning visits look at what the customer buys later half the time."""
     orders, catalog = catalogue.history.orders, catalogue.history.catalog
     rows = np.repeat(np.arange(visits.size), counts)
     product = catalogue.products_near(rng, focus[rows])
+    # A customer looking around before an order sees, now and then, what they buy later.
+    later = np.maximum(visits.related_order[rows], 0)
+    first_line, lines = orders.line_start[later], orders.line_start[later + 1] - orders.line_start[later]
+    foretold = (visits.related_order[rows] >= 0) & (lines > 0) & (rng.random(len(rows)) < 0.5)
+    line = first_line + (rng.random(len(rows)) * lines).astype(np.int64)
+    product = np.where(foretold, orders.line_product[np.minimum(line, len(orders.line_product) - 1)], product)
     carting = (visits.depth[rows] >= Depth.CART) & (visits.depth[rows] != ORDERED) & ~visits.is_bot[rows]
     first = _ordinal(rows) == 0
     carted = carting & (first | (rng.random(len(rows)) < 0.2))

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,7 @@ from shopstack.analytics.warehouse.day_files import (
 )
 
 ID_DIGITS = 9  # events a day, at most a billion
+WRITES_AHEAD = 2
 # Columns not worth a dictionary: (nearly) every value differs.
 PLAIN_COLUMNS = ("event_id", "occurred_at", "received_at", "engaged_ms")
 
@@ -155,6 +157,12 @@ def _table_finish(day: str, parts: list[pa.Table]) -> pa.Table:
     return table.drop_columns([ROW, KEY])
 
 
+def _day_write(root: str, day: str, parts: list[pa.Table]) -> int:
+    table = _table_finish(day, parts)
+    parquet_write_atomic(root, event_day_relative(day), table, plain=PLAIN_COLUMNS)
+    return table.num_rows
+
+
 def _trim(events: DayEvents, visits: Visits, budget: int, rng: np.random.Generator) -> DayEvents:
     """Keep `budget` events: every ordering visit whole, then other visits in a random order,
     the last of them cut short (a visitor who left early)."""
@@ -232,28 +240,44 @@ def simulate(
     catalogue = Catalogue(history, queries_build(history.catalog, popularity))
     plan = Plan(history, params, seed, tracked)
     days = list(plan.day_numbers)
-    clash = sorted(day_of_number(d).isoformat() for d in range(days[0] - 1, days[-1] + 1)) if days else []
-    if real & set(clash):
+    # The day before the first may receive the start of an early order's visit.
+    planned = [day_of_number(d).isoformat() for d in range(days[0] - 1, days[-1] + 1)] if days else []
+    if real & set(planned):
         raise SimulationError(
-            {"root": "days to simulate already hold recorded events: " + ", ".join(sorted(real & set(clash)))}
+            {
+                "root": "days to simulate already hold recorded events: "
+                + ", ".join(sorted(real & set(planned)))
+            }
         )
+    # Labelled before the first file is written: a run that stops half way leaves marked days.
+    report.first_day, report.last_day = (planned[0], planned[-1]) if planned else ("", "")
+    _marker(root, report, params, complete=False, days=planned)
     weights = plan.day_weight
     remaining_weight = np.cumsum(weights[::-1])[::-1]
     remaining = events_total
     pending: dict[int, list[pa.Table]] = defaultdict(list)
     written: list[str] = []
+    # Finished days are sorted and written in a second thread (pyarrow lets go of the GIL)
+    # while the next days are made; at most WRITES_AHEAD of them wait, to bound memory.
+    writing: deque[Future[int]] = deque()
+
+    def wait(keep: int) -> None:
+        while len(writing) > keep:
+            report.events += writing.popleft().result()
 
     def flush(before: int) -> None:
         for number in sorted(d for d in pending if d < before):
             day = day_of_number(number).isoformat()
-            table = _table_finish(day, pending.pop(number))
-            parquet_write_atomic(root, event_day_relative(day), table, plain=PLAIN_COLUMNS)
+            writing.append(writer.submit(_day_write, root, day, pending.pop(number)))
             written.append(day)
-            report.events += table.num_rows
+            wait(keep=WRITES_AHEAD)
 
-    with tqdm(
-        total=len(days), desc="Simulating days", unit="day", disable=not progress, dynamic_ncols=True
-    ) as bar:
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="simulate-write") as writer,
+        tqdm(
+            total=len(days), desc="Simulating days", unit="day", disable=not progress, dynamic_ncols=True
+        ) as bar,
+    ):
         for position, number in enumerate(days):
             budget = None
             if remaining is not None:
@@ -275,6 +299,7 @@ def simulate(
             flush(before=number)
             bar.update(1)
         flush(before=days[-1] + 2 if days else 0)
+        wait(keep=0)
     report.sessions -= _continued_sessions(plan)
     if remaining not in (None, 0):
         raise SimulationError(
@@ -283,18 +308,25 @@ def simulate(
     report.first_day, report.last_day = (written[0], written[-1]) if written else ("", "")
     report.days = len(written)
     report.elapsed = time.perf_counter() - started
+    _marker(root, report, params, complete=True, days=written)
+    return report
+
+
+def _marker(
+    root: str, report: SimulationReport, params: SimulationParams, *, complete: bool, days: list[str]
+) -> None:
     marker_write(
         root,
         {
             "generator": "shopstack.analytics.simulate",
             "generator_version": GENERATOR_VERSION,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "complete": complete,
             **report.as_dict(),
-            "simulated_days": written,
+            "simulated_days": days,
             "params": params.as_dict(),
         },
     )
-    return report
 
 
 def _continued_sessions(plan: Plan) -> int:
