@@ -11,7 +11,8 @@ marker file (`SIMULATED.json`) names the simulated days and the generator's vers
     synthetic   a made-up history at any scale, and its order facts and dimensions
     queries     search queries from the product names, with their result counts
     plan        who visits when: converting, returning and anonymous visits, and bots
-    events      a day's visits as events (EVENTS schema columns)
+    events      a day's visits as events: pages, order, times (columns)
+    table       those columns as a table of the EVENTS schema
     run         day by day: plan, events, the day files and the marker
     marker      SIMULATED.json
 """

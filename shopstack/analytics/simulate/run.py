@@ -21,12 +21,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm import tqdm
 
-from shopstack.analytics.simulate.events import KEY, ROW, Catalogue, DayEvents, day_table, visit_events
+from shopstack.analytics.simulate.events import Catalogue, DayEvents, visit_events
 from shopstack.analytics.simulate.history import History
 from shopstack.analytics.simulate.marker import marker_delete, marker_write
 from shopstack.analytics.simulate.params import DAY_US, GENERATOR_VERSION, SIM_PREFIX, SimulationParams
 from shopstack.analytics.simulate.plan import ORDERED, Plan, Visits, day_of_number, rng_for
 from shopstack.analytics.simulate.queries import queries_build
+from shopstack.analytics.simulate.table import KEY, ROW, day_table
 from shopstack.analytics.warehouse.day_files import (
     event_day_delete,
     event_day_read,
