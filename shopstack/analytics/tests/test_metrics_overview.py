@@ -33,6 +33,7 @@ def _fixture(root) -> None:
             # a (on a phone): a1 of two pages places order 1; a2 is one page.
             _event("2026-05-01 09:00", "a", "a1", device="phone"),
             _event("2026-05-01 09:05", "a", "a1", device="phone"),
+            _event("2026-05-01 09:06", "a", "a1", "product_view", product_id=1, device="phone"),
             _event("2026-05-01 09:10", "a", "a1", "order_placed", order_id=1, device="phone"),
             _event("2026-05-01 18:00", "a", "a2", device="phone"),
             # b places order 2 (cancelled later).
@@ -69,6 +70,28 @@ def _fixture(root) -> None:
             _order(6, 13, "2026-05-03 00:30", 4000, **paid),  # after the period
             _order(7, None, "2026-05-01 23:30", 1500, **paid),  # a guest; May 2nd in London
             _order(8, 14, "2026-04-30 10:00", 900, **paid),  # the previous period
+        ],
+    )
+
+
+def _catalogue(root) -> None:
+    write_rows(
+        root,
+        "categories",
+        [
+            {"category_id": 5, "path": "/5/"},
+            {"category_id": 9, "path": "/5/9/"},
+            {"category_id": 6, "path": "/6/"},
+        ],
+    )
+    write_rows(root, "products", [{"product_id": 1, "category_id": 9}, {"product_id": 2, "category_id": 5}])
+    write_rows(
+        root,
+        "order_lines",
+        [
+            {"line_id": 1, "order_id": 1, "product_id": 1, "category_id": 9},
+            {"line_id": 2, "order_id": 3, "product_id": 2, "category_id": 5},
+            {"line_id": 3, "order_id": 2, "product_id": 3, "category_id": 6},
         ],
     )
 
@@ -131,3 +154,16 @@ def test_the_previous_period_is_the_same_length_just_before(engine_for, tmp_path
     assert (result.traffic.sessions, result.orders, result.gross_minor) == (1, 1, 900)
     assert (result.customers, result.returning_customers, result.returning_visitors) == (1, 0, 0)
     assert [d.day for d in result.days] == [date(2026, 4, 29), date(2026, 4, 30)]
+
+
+def test_a_category_keeps_the_visits_that_looked_at_it_and_the_orders_with_a_line_in_it(engine_for, tmp_path):
+    _fixture(tmp_path)
+    _catalogue(tmp_path)
+
+    result = overview(
+        engine_for(tmp_path), Period(date(2026, 5, 1), date(2026, 5, 2), filters=Filters(category_id=5))
+    )
+
+    # a1 viewed product 1 (category 9, below 5); orders 1 (category 9) and 3 (category 5).
+    assert (result.traffic.sessions, result.converted_sessions) == (1, 1)
+    assert (result.orders, result.gross_minor, result.refunded_minor, result.customers) == (2, 7000, 1000, 1)
