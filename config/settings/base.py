@@ -179,7 +179,11 @@ ANALYTICS_FLUSH_SECONDS = float(env_str("ANALYTICS_FLUSH_SECONDS", "0.5"))
 ANALYTICS_WAREHOUSE_ROOT = env_str("ANALYTICS_WAREHOUSE_ROOT", str(VAR_DIR / "warehouse"))
 ANALYTICS_ENGINE = {
     "BACKEND": env_str("ANALYTICS_ENGINE_BACKEND", "shopstack.analytics.engines.duckdb.DuckDBEngine"),
-    "OPTIONS": {},
+    "OPTIONS": (
+        {"master": env_str("ANALYTICS_SPARK_MASTER", "local[2]")}
+        if env_str("ANALYTICS_ENGINE_BACKEND", "").endswith("SparkEngine")
+        else {}
+    ),
 }
 # Visitors' sessions end after this many minutes without activity (or at a new campaign).
 ANALYTICS_SESSION_MINUTES = env_int("ANALYTICS_SESSION_MINUTES", 30)

@@ -163,7 +163,14 @@ DIMS: dict[str, pa.Schema] = {
     ),
     "variants": _schema(("variant_id", ID), ("product_id", ID), ("sku", TEXT), ("name", TEXT)),
     "categories": _schema(
-        ("category_id", ID), ("name", TEXT), ("slug", TEXT), ("parent_id", ID), ("top_category_id", ID)
+        ("category_id", ID),
+        ("name", TEXT),
+        ("slug", TEXT),
+        ("parent_id", ID),
+        ("top_category_id", ID),
+        # "/1/5/9/": the ids from the top down to this one, so "in category 5 or below" is
+        # one LIKE '%/5/%' on either engine.
+        ("path", TEXT),
     ),
     "customers": _schema(
         ("customer_id", ID),

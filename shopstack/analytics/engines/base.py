@@ -1,0 +1,72 @@
+"""What every warehouse engine must do: hand out the warehouse's tables as Ibis tables and
+run an Ibis expression over them.
+
+Metrics are written once, as Ibis expressions over these tables (shopstack/analytics/
+metrics/), so DuckDB on one machine and Apache Spark on a cluster answer the same question
+from the same definition. One contract suite (analytics/tests/test_engine_contract.py)
+runs every metric on every engine over the same Parquet files and requires identical
+answers.
+
+A table that compaction has not written yet is an empty table with the layout's columns,
+so a new shop's dashboards show zeros rather than errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+from django.conf import settings
+
+from shopstack.analytics.warehouse.layout import DIMS, EVENTS, FACTS
+
+# name -> (schema, path under the root relative to it, whether it is partitioned by day)
+TABLES: dict[str, tuple[pa.Schema, str, bool]] = {
+    "events": (EVENTS, "events", True),
+    **{name: (schema, f"facts/{name}.parquet", False) for name, schema in FACTS.items()},
+    **{name: (schema, f"dims/{name}.parquet", False) for name, schema in DIMS.items()},
+}
+
+
+class WarehouseEngine:
+    def __init__(self, root: str = "") -> None:
+        # No root: the shop's ANALYTICS_WAREHOUSE_ROOT, read when first used (tests change it).
+        self._root = root
+
+    @property
+    def root(self) -> str:
+        return (self._root or settings.ANALYTICS_WAREHOUSE_ROOT).rstrip("/")
+
+    def table(self, name: str) -> ir.Table:
+        """The warehouse table `name` (see TABLES). Events carry a `day` column (the UTC
+        date of occurred_at, the partition): filtering on it lets the engine skip files."""
+        schema, relative, partitioned = TABLES[name]
+        location = f"{self.root}/{relative}"
+        if not self._exists(location, partitioned=partitioned):
+            empty = schema.empty_table()
+            if partitioned:
+                empty = empty.append_column("day", pa.array([], type=pa.date32()))
+            return self._empty(name, empty)
+        return self._read(name, location, partitioned=partitioned)
+
+    def to_arrow(self, expr: ir.Expr) -> pa.Table:
+        """Run `expr` and return its rows."""
+        raise NotImplementedError("WarehouseEngine subclasses must implement to_arrow()")
+
+    def rows(self, expr: ir.Table) -> list[dict[str, Any]]:
+        return self.to_arrow(expr).to_pylist()  # type: ignore[no-any-return]
+
+    def scalar(self, expr: ir.Scalar) -> Any:
+        table = self.to_arrow(expr.name("value").as_table())
+        return table.column(0)[0].as_py()
+
+    def _exists(self, location: str, *, partitioned: bool) -> bool:
+        raise NotImplementedError("WarehouseEngine subclasses must implement _exists()")
+
+    def _read(self, name: str, location: str, *, partitioned: bool) -> ir.Table:
+        raise NotImplementedError("WarehouseEngine subclasses must implement _read()")
+
+    def _empty(self, name: str, table: pa.Table) -> ir.Table:
+        return ibis.memtable(table)

@@ -1,0 +1,41 @@
+"""Small hand-made warehouses for metric tests: events and facts written as the layout's
+Parquet files under a temporary root, read by each engine in turn."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from shopstack.analytics.schema import AnalyticsEvent
+from shopstack.analytics.store.columns import events_table
+from shopstack.analytics.warehouse.layout import DIMS, FACTS, dim_path, events_path, fact_path
+
+
+def at(text: str) -> datetime:
+    """'2026-05-01 10:00' as a UTC time."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def write_events(root: Path, events: Iterable[AnalyticsEvent]) -> None:
+    by_day: dict[str, list[AnalyticsEvent]] = defaultdict(list)
+    for event in events:
+        by_day[event.occurred_at.astimezone(UTC).date().isoformat()].append(event)
+    for day, items in by_day.items():
+        path = Path(events_path(str(root), day))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(events_table(sorted(items, key=lambda e: (e.occurred_at, e.event_id))), path)
+
+
+def write_rows(root: Path, table: str, rows: list[dict[str, Any]]) -> None:
+    """Rows of a fact or dimension table; columns left out are null."""
+    schema = FACTS.get(table) or DIMS[table]
+    path = Path(fact_path(str(root), table) if table in FACTS else dim_path(str(root), table))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = {name: [row.get(name) for row in rows] for name in schema.names}
+    pq.write_table(pa.table(columns, schema=schema), path)
