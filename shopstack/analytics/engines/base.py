@@ -13,6 +13,7 @@ so a new shop's dashboards show zeros rather than errors.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
@@ -20,13 +21,31 @@ import ibis.expr.types as ir
 import pyarrow as pa
 from django.conf import settings
 
-from shopstack.analytics.warehouse.layout import DIMS, EVENTS, FACTS
+from shopstack.analytics.engines.files import location_has_parquet
+from shopstack.analytics.warehouse.layout import DAILY_FACTS, DIMS, EVENTS, FACTS
 
-# name -> (schema, path under the root relative to it, whether it is partitioned by day)
-TABLES: dict[str, tuple[pa.Schema, str, bool]] = {
-    "events": (EVENTS, "events", True),
-    **{name: (schema, f"facts/{name}.parquet", False) for name, schema in FACTS.items()},
-    **{name: (schema, f"dims/{name}.parquet", False) for name, schema in DIMS.items()},
+# How a table's rows are kept under the root:
+DAY_PARTITIONS = "day_partitions"  # <relative>/day=YYYY-MM-DD/*.parquet (a `day` column is added)
+FILES = "files"  # <relative>/*.parquet, a file per snapshot day
+FILE = "file"  # <relative>, one file
+
+
+@dataclass(frozen=True)
+class TableFiles:
+    schema: pa.Schema
+    relative: str
+    kept_as: str
+
+
+TABLES: dict[str, TableFiles] = {
+    "events": TableFiles(EVENTS, "events", DAY_PARTITIONS),
+    **{
+        name: TableFiles(schema, f"facts/{name}", FILES)
+        if name in DAILY_FACTS
+        else TableFiles(schema, f"facts/{name}.parquet", FILE)
+        for name, schema in FACTS.items()
+    },
+    **{name: TableFiles(schema, f"dims/{name}.parquet", FILE) for name, schema in DIMS.items()},
 }
 
 
@@ -42,14 +61,14 @@ class WarehouseEngine:
     def table(self, name: str) -> ir.Table:
         """The warehouse table `name` (see TABLES). Events carry a `day` column (the UTC
         date of occurred_at, the partition): filtering on it lets the engine skip files."""
-        schema, relative, partitioned = TABLES[name]
-        location = f"{self.root}/{relative}"
-        if not self._exists(location, partitioned=partitioned):
-            empty = schema.empty_table()
-            if partitioned:
+        files = TABLES[name]
+        location = f"{self.root}/{files.relative}"
+        if not location_has_parquet(location, kept_as=files.kept_as):
+            empty = files.schema.empty_table()
+            if files.kept_as == DAY_PARTITIONS:
                 empty = empty.append_column("day", pa.array([], type=pa.date32()))
             return self._empty(name, empty)
-        return self._read(name, location, partitioned=partitioned)
+        return self._read(name, location, kept_as=files.kept_as)
 
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         """Run `expr` and return its rows."""
@@ -62,10 +81,7 @@ class WarehouseEngine:
         table = self.to_arrow(expr.name("value").as_table())
         return table.column(0)[0].as_py()
 
-    def _exists(self, location: str, *, partitioned: bool) -> bool:
-        raise NotImplementedError("WarehouseEngine subclasses must implement _exists()")
-
-    def _read(self, name: str, location: str, *, partitioned: bool) -> ir.Table:
+    def _read(self, name: str, location: str, *, kept_as: str) -> ir.Table:
         raise NotImplementedError("WarehouseEngine subclasses must implement _read()")
 
     def _empty(self, name: str, table: pa.Table) -> ir.Table:

@@ -10,8 +10,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from shopstack.analytics.engines.base import WarehouseEngine
-from shopstack.analytics.engines.files import location_has_parquet
+from shopstack.analytics.engines.base import DAY_PARTITIONS, FILES, WarehouseEngine
 
 
 class DuckDBEngine(WarehouseEngine):
@@ -35,11 +34,10 @@ class DuckDBEngine(WarehouseEngine):
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         return self._connection().to_pyarrow(expr)
 
-    def _exists(self, location: str, *, partitioned: bool) -> bool:
-        return location_has_parquet(location, partitioned=partitioned)
-
-    def _read(self, name: str, location: str, *, partitioned: bool) -> ir.Table:
+    def _read(self, name: str, location: str, *, kept_as: str) -> ir.Table:
         connection = self._connection()
-        if partitioned:
+        if kept_as == DAY_PARTITIONS:
             return connection.read_parquet(f"{location}/day=*/*.parquet", hive_partitioning=True)
+        if kept_as == FILES:
+            return connection.read_parquet(f"{location}/*.parquet")
         return connection.read_parquet(location)

@@ -15,7 +15,6 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from shopstack.analytics.engines.base import WarehouseEngine
-from shopstack.analytics.engines.files import location_has_parquet
 
 _session_lock = threading.Lock()
 
@@ -49,8 +48,6 @@ class SparkEngine(WarehouseEngine):
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         return self._connection().to_pyarrow(expr)
 
-    def _exists(self, location: str, *, partitioned: bool) -> bool:
-        return location_has_parquet(location, partitioned=partitioned)
-
-    def _read(self, name: str, location: str, *, partitioned: bool) -> ir.Table:
+    def _read(self, name: str, location: str, *, kept_as: str) -> ir.Table:
+        # A folder (day partitions, or a file per day) or a file: Spark reads each as it is.
         return self._connection().read_parquet(location)

@@ -325,8 +325,10 @@ def test_dimension_snapshots(root, shop, django_user_model):
         "slug": child.slug,
         "parent_id": parent.pk,
         "top_category_id": parent.pk,
+        "path": f"/{parent.pk}/{child.pk}/",
     }
     assert categories[parent.pk]["top_category_id"] == parent.pk
+    assert categories[parent.pk]["path"] == f"/{parent.pk}/"
     customers = _rows(dim_path(root, "customers"), DIMS["customers"])
     assert customers[shop["ann"].pk] == {
         "customer_id": shop["ann"].pk,

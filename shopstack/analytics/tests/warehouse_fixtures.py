@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from shopstack.analytics.schema import AnalyticsEvent
 from shopstack.analytics.store.columns import events_table
-from shopstack.analytics.warehouse.layout import DIMS, FACTS, dim_path, events_path, fact_path
+from shopstack.analytics.warehouse.layout import DAILY_FACTS, DIMS, FACTS, dim_path, events_path, fact_path
 
 
 def at(text: str) -> datetime:
@@ -35,7 +35,18 @@ def write_events(root: Path, events: Iterable[AnalyticsEvent]) -> None:
 def write_rows(root: Path, table: str, rows: list[dict[str, Any]]) -> None:
     """Rows of a fact or dimension table; columns left out are null."""
     schema = FACTS.get(table) or DIMS[table]
-    path = Path(fact_path(str(root), table) if table in FACTS else dim_path(str(root), table))
+    if table in DAILY_FACTS:
+        # A file per snapshot day, as compaction keeps them.
+        by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            by_day[row["day"].isoformat()].append(row)
+        for day, day_rows in by_day.items():
+            _write(Path(fact_path(str(root), table, day)), schema, day_rows)
+        return
+    _write(Path(fact_path(str(root), table) if table in FACTS else dim_path(str(root), table)), schema, rows)
+
+
+def _write(path: Path, schema: pa.Schema, rows: list[dict[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     columns = {name: [row.get(name) for row in rows] for name in schema.names}
     pq.write_table(pa.table(columns, schema=schema), path)

@@ -4,7 +4,8 @@
   the country of their profile, else of their default shipping address. No name, email
   or address: the warehouse is an export, and needs only what a breakdown groups by.
   `age_band` stays "" until the shop keeps such a profile field.
-- categories.top_category_id: the root of the category's branch (itself for a root).
+- categories.top_category_id: the root of the category's branch (itself for a root);
+  categories.path: the ids from that root down to the category, "/1/5/9/".
 - Campaigns are no table of the shop: events and ad spend name them by their utm_source,
   utm_medium and utm_campaign.
 """
@@ -12,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 from django.contrib.auth import get_user_model
@@ -55,14 +57,19 @@ def categories() -> Iterator[pa.RecordBatch]:
     rows = list(Category.objects.order_by("pk").values_list("pk", "name", "slug", "parent_id"))
     parents = {pk: parent_id for pk, _, _, parent_id in rows}
 
-    def top(pk: int) -> int:
-        seen = {pk}
-        while parents.get(pk) is not None and parents[pk] not in seen:
-            pk = parents[pk]
-            seen.add(pk)
-        return pk
+    def branch(pk: int) -> list[int]:
+        """The ids from the top of pk's branch down to pk (a loop in the tree stops the walk)."""
+        ids = [pk]
+        while parents.get(pk) is not None and parents[pk] not in ids:
+            pk = parents[pk]  # type: ignore[assignment]
+            ids.append(pk)
+        return ids[::-1]
 
-    return record_batches(rows, DIMS["categories"], lambda row: (*row, top(row[0])))
+    def convert(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        ids = branch(row[0])
+        return (*row, ids[0], "/" + "/".join(map(str, ids)) + "/")
+
+    return record_batches(rows, DIMS["categories"], convert)
 
 
 def customers() -> Iterator[pa.RecordBatch]:
