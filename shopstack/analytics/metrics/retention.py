@@ -58,12 +58,10 @@ def cohort_retention(
     active = orders.select(orders.customer_id, month=month).distinct()
     firsts = active.group_by("customer_id").aggregate(cohort=active.month.min())
     joined = active.join(firsts, "customer_id")
-    since = (joined.month - joined.cohort).name("since")
-    counts = (
-        joined.filter(joined.cohort >= oldest, since <= MONTHS_AFTER)
-        .group_by(cohort=joined.cohort, since=since)
-        .aggregate(customers=joined.count())
+    returns = joined.select("cohort", since=joined.month - joined.cohort).filter(
+        ibis._.cohort >= oldest, ibis._.since <= MONTHS_AFTER
     )
+    counts = returns.group_by("cohort", "since").aggregate(customers=returns.count())
     found = {(int(row["cohort"]), int(row["since"])): int(row["customers"]) for row in engine.rows(counts)}
 
     result = []
