@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import ibis
-import ibis.expr.types as ir
 
 from shopstack.analytics.engines.base import WarehouseEngine
 from shopstack.analytics.metrics.order_scope import labelled, not_cancelled, placed_orders
@@ -181,7 +180,7 @@ def age_bands(engine: WarehouseEngine, period: Period) -> list[AgeBand]:
         converted=visits.converted.sum().cast("int64"),
     )
 
-    both = ibis.union(_int64(sales), _int64(conversion))
+    both = ibis.union(sales, conversion)
     totals = both.group_by("band").aggregate(
         **{
             name: both[name].sum().cast("int64")
@@ -200,8 +199,3 @@ def age_bands(engine: WarehouseEngine, period: Period) -> list[AgeBand]:
         for row in engine.rows(totals)
     ]
     return sorted(rows, key=lambda row: row.age_band)
-
-
-def _int64(table: ir.Table) -> ir.Table:
-    """Counts' types differ between a count and a literal: union needs them the same."""
-    return table.select(table.band, *[table[name].cast("int64").name(name) for name in table.columns[1:]])

@@ -44,7 +44,15 @@ def _fixture(root) -> None:
         [
             # s1: GB, a phone; customer 1 signs in at checkout and places order 101.
             _event("2026-05-01 10:00", "s1", country="GB", device="phone"),
-            _event("2026-05-01 10:10", "s1", kind="order_placed", order_id=101, customer_id=1, country="GB", device="phone"),
+            _event(
+                "2026-05-01 10:10",
+                "s1",
+                kind="order_placed",
+                order_id=101,
+                customer_id=1,
+                country="GB",
+                device="phone",
+            ),
             # s2: its first page has no country yet, its second does: FR.
             _event("2026-05-01 12:00", "s2", country=""),
             _event("2026-05-01 12:05", "s2", country="FR"),
@@ -110,7 +118,9 @@ def test_countries_in_the_shops_time_zone(engine_for, tmp_path):
 
     # Sydney is UTC+10: May 2nd..3rd local is May 1st 14:00 .. May 3rd 14:00 UTC, so s1
     # and 101 (May 1st 10:00 UTC) fall out and 107 (May 3rd 01:00 UTC) comes in.
-    rows = sales_by_country(engine_for(tmp_path), Period(date(2026, 5, 2), date(2026, 5, 3), tz="Australia/Sydney"))
+    rows = sales_by_country(
+        engine_for(tmp_path), Period(date(2026, 5, 2), date(2026, 5, 3), tz="Australia/Sydney")
+    )
 
     assert rows[0] == CountrySales("GB", sessions=1, orders=3, revenue_minor=5_500)
 
@@ -168,9 +178,15 @@ def test_age_bands_with_their_conversion(engine_for, tmp_path):
     # without consent (106) and the guest's 103. Signed-in sessions: s1 (customer 1, who
     # signed in only at the order: placed) and s3 (customer 2, 25-34: no order).
     assert rows == [
-        AgeBand("25-34", customers=1, orders=2, revenue_minor=4_000, signed_in_sessions=1, converted_sessions=0),
-        AgeBand("35-44", customers=1, orders=1, revenue_minor=5_000, signed_in_sessions=1, converted_sessions=1),
-        AgeBand("unknown", customers=1, orders=2, revenue_minor=6_000, signed_in_sessions=0, converted_sessions=0),
+        AgeBand(
+            "25-34", customers=1, orders=2, revenue_minor=4_000, signed_in_sessions=1, converted_sessions=0
+        ),
+        AgeBand(
+            "35-44", customers=1, orders=1, revenue_minor=5_000, signed_in_sessions=1, converted_sessions=1
+        ),
+        AgeBand(
+            "unknown", customers=1, orders=2, revenue_minor=6_000, signed_in_sessions=0, converted_sessions=0
+        ),
     ]
     assert rows[0].conversion_rate == 0
     assert rows[1].conversion_rate == 1

@@ -40,7 +40,9 @@ def _fixture(root) -> None:
             # Product 2: 4 on the 4th, then all allocated: out of stock 3 days.
             _level(day, 21, 2, 1, 4 if first else 2, allocated=0 if first else 2),
             # Product 3: oversold on the 4th (-1: out), 5 after that (reserved unknown).
-            _level(day, 31, 3, 1, 1 if first else 5, allocated=2 if first else 0, reserved=0 if first else None),
+            _level(
+                day, 31, 3, 1, 1 if first else 5, allocated=2 if first else 0, reserved=0 if first else None
+            ),
             # Product 4: plenty, never sold.
             _level(day, 41, 4, 1, 100),
         ]
@@ -76,7 +78,13 @@ def _fixture(root) -> None:
         root,
         "order_lines",
         [
-            {"line_id": number, "order_id": number, "product_id": product, "quantity": units, "placed_at": at(when)}
+            {
+                "line_id": number,
+                "order_id": number,
+                "product_id": product,
+                "quantity": units,
+                "placed_at": at(when),
+            }
             for number, (product, units, when, _status) in enumerate(sales, start=1)
         ],
     )
@@ -156,5 +164,6 @@ def test_a_category_filter_and_the_comparison_period(engine_for, tmp_path):
     # the 3rd: the mug with 1 available (low), and 5 sold in the 28 days to May 3rd.
     assert ([item.product_id for item in in_category.products], in_category.status.out_of_stock) == ([2], 1)
     assert before.status == StockStatus(date(2026, 5, 3), in_stock=0, low=1, out_of_stock=0)
-    assert [(item.product_id, item.available, item.units_sold_recently) for item in before.products] == [(1, 1, 5)]
+    products = [(item.product_id, item.available, item.units_sold_recently) for item in before.products]
+    assert products == [(1, 1, 5)]
     assert before.products[0].cover_days == pytest.approx(28 / 5)

@@ -41,8 +41,12 @@ def _fixture(root) -> None:
     for customer, (count, revenue, last) in CUSTOMERS.items():
         # Earlier orders of 100 each in November 2025; the last order carries the rest.
         for day in range(1, count):
-            rows.append({"customer_id": customer, "placed_at": at(f"2025-11-{day:02d} 10:00"), "total_minor": 100})
-        rows.append({"customer_id": customer, "placed_at": at(last), "total_minor": revenue - 100 * (count - 1)})
+            rows.append(
+                {"customer_id": customer, "placed_at": at(f"2025-11-{day:02d} 10:00"), "total_minor": 100}
+            )
+        rows.append(
+            {"customer_id": customer, "placed_at": at(last), "total_minor": revenue - 100 * (count - 1)}
+        )
     rows += [
         {"customer_id": 5, "placed_at": at("2026-05-30 12:00"), "total_minor": 99_999, "status": "cancelled"},
         {"customer_id": 9, "placed_at": at("2026-06-02 10:00"), "total_minor": 99_999},  # after the period
@@ -54,7 +58,10 @@ def _fixture(root) -> None:
     write_rows(
         root,
         "customers",
-        [{"customer_id": customer, "country": "DE" if customer in (4, 5) else "GB"} for customer in CUSTOMERS],
+        [
+            {"customer_id": customer, "country": "DE" if customer in (4, 5) else "GB"}
+            for customer in CUSTOMERS
+        ],
     )
 
 
