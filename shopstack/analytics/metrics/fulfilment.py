@@ -161,7 +161,7 @@ def _group_totals(base: ir.Table, breakdown: str, key: ir.StringValue, as_of: da
         overdue_unshipped=_count(
             promised
             & base.shipped.isnull()
-            & (ibis.literal(_working_days_since_monday(as_of)) - base.placed_day > base.max_days)
+            & (ibis.literal(_working_day_number_of(as_of)) - base.placed_day > base.max_days)
         ),
         late_deliveries=_count(promised & (base.delivered_days > base.max_days)),
     )
@@ -195,7 +195,8 @@ def _working_day_number(day: ir.DateValue) -> ir.IntegerValue:
     return (days // 7) * 5 + ibis.least(days % 7 + 1, 5)
 
 
-def _working_days_since_monday(day: date) -> int:
+def _working_day_number_of(day: date) -> int:
+    """_working_day_number, in Python, for a date the caller knows."""
     days = (day - _MONDAY).days
     return (days // 7) * 5 + min(days % 7 + 1, 5)
 
