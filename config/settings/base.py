@@ -191,6 +191,8 @@ ANALYTICS_SESSION_MINUTES = env_int("ANALYTICS_SESSION_MINUTES", 30)
 ANALYTICS_ATTRIBUTION_DAYS = env_int("ANALYTICS_ATTRIBUTION_DAYS", 30)
 # With a consent banner, visitors are counted anonymously (no visitor cookie) until they agree.
 ANALYTICS_CONSENT_BANNER = env_bool("ANALYTICS_CONSENT_BANNER", False)
+# A variant with this many units or fewer available (across warehouses) counts as low on stock.
+ANALYTICS_LOW_STOCK_UNITS = env_int("ANALYTICS_LOW_STOCK_UNITS", 5)
 
 # Sessions live in the database on the embedded tier and in Redis when it is configured,
 # so any web process can serve any request.

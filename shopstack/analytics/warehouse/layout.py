@@ -179,7 +179,13 @@ DIMS: dict[str, pa.Schema] = {
         ("age_band", TEXT),  # optional profile field, only with the customer's consent
     ),
     "warehouses": _schema(("warehouse_id", ID), ("name", TEXT), ("country", TEXT)),
-    "shipping_methods": _schema(("shipping_method_id", ID), ("name", TEXT), ("code", TEXT), ("zone", TEXT)),
+    "shipping_methods": _schema(
+        ("shipping_method_id", ID),
+        ("name", TEXT),
+        ("code", TEXT),
+        ("zone", TEXT),
+        ("max_days", pa.int32()),  # the longest delivery promised (days): later shipping is late
+    ),
 }
 
 
