@@ -11,8 +11,9 @@ from dataclasses import dataclass
 import ibis
 
 from shopstack.analytics.engines.base import WarehouseEngine
-from shopstack.analytics.metrics.order_scope import labelled, not_cancelled, placed_orders
+from shopstack.analytics.metrics.order_scope import labelled, placed_orders
 from shopstack.analytics.metrics.period import Period
+from shopstack.analytics.metrics.revenue import is_order, is_revenue
 from shopstack.analytics.metrics.scope import visitor_events
 
 _ZERO = ibis.literal(0, type="int64")
@@ -102,7 +103,7 @@ def new_and_returning(engine: WarehouseEngine, period: Period) -> NewAndReturnin
     first, _after = period.utc_bounds()
     orders = placed_orders(engine, period)
     history = engine.table("orders")
-    before = history.filter(history.placed_at < ibis.literal(first), not_cancelled(history))
+    before = history.filter(history.placed_at < ibis.literal(first), is_order(history), is_revenue(history))
     earlier = before.group_by("customer_id").aggregate(earlier_orders=before.count())
     joined = orders.left_join(earlier, orders.customer_id == earlier.customer_id)
     kind = ibis.cases(

@@ -22,7 +22,7 @@ import ibis
 import ibis.expr.types as ir
 
 from shopstack.analytics.engines.base import WarehouseEngine
-from shopstack.analytics.metrics.order_scope import labelled, placed_orders
+from shopstack.analytics.metrics.order_scope import labelled, live_orders
 from shopstack.analytics.metrics.period import Period
 
 STAGES: tuple[str, ...] = ("paid", "shipped", "delivered")
@@ -70,7 +70,8 @@ class Fulfilment:
 
 
 def fulfilment(engine: WarehouseEngine, period: Period, today: date | None = None) -> Fulfilment:
-    """Orders placed in the period (order_scope.placed_orders, with all its filters).
+    """Orders placed in the period and not cancelled (order_scope.live_orders, with all its
+    filters).
     `today` (the shop's date now) stops an unshipped order being called overdue on a day
     that has not come yet; without it, the period's last day is taken as today."""
     as_of = min(period.end, today) if today else period.end
@@ -126,7 +127,7 @@ def fulfilment(engine: WarehouseEngine, period: Period, today: date | None = Non
 def _order_times(engine: WarehouseEngine, period: Period) -> ir.Table:
     """One row per order: its breakdown keys, the seconds to each stage, and the working
     days it took to ship and to deliver against the promise."""
-    orders = placed_orders(engine, period)
+    orders = live_orders(engine, period)
     methods = engine.table("shipping_methods").select("shipping_method_id", "max_days")
     warehouses = engine.table("warehouses").select("warehouse_id", warehouse_name="name")
     joined = orders.left_join(methods, orders.shipping_method_id == methods.shipping_method_id).left_join(

@@ -19,8 +19,8 @@ import ibis.expr.types as ir
 from django.conf import settings
 
 from shopstack.analytics.engines.base import WarehouseEngine
-from shopstack.analytics.metrics.order_scope import not_cancelled
 from shopstack.analytics.metrics.period import Period
+from shopstack.analytics.metrics.revenue import is_order, is_revenue
 from shopstack.analytics.metrics.scope import category_products
 
 COVER_DAYS = 28  # days of sales behind days of cover
@@ -189,7 +189,7 @@ def _sold_lines(engine: WarehouseEngine, period: Period) -> ir.Table:
     lines = engine.table("order_lines")
     lines = lines.filter(period.contains(lines.placed_at))
     orders = engine.table("orders")
-    counted = orders.filter(period.contains(orders.placed_at), not_cancelled(orders))
+    counted = orders.filter(period.contains(orders.placed_at), is_order(orders), is_revenue(orders))
     lines = lines.filter(lines.order_id.isin(counted.order_id))
     if period.filters.category_id is not None:
         lines = lines.filter(

@@ -1,9 +1,6 @@
-"""The orders a question counts: placed in the period, not cancelled, narrowed by its
-filters; and the order history of customers, for questions about them over time.
-
-Order facts are the truth for money. A cancelled order is left out of every count and
-sum (the money never stayed with the shop); revenue is an order's total as charged (goods,
-shipping and tax after discounts), before later refunds.
+"""The orders the customer, fulfilment and inventory questions count, and the order history
+of customers for questions about them over time: both by the one rule of metrics/revenue.py
+(an order placed, paid and not cancelled), so every dashboard counts the same orders.
 """
 
 from __future__ import annotations
@@ -13,7 +10,13 @@ import ibis.expr.types as ir
 
 from shopstack.analytics.engines.base import WarehouseEngine
 from shopstack.analytics.metrics.period import Period
-from shopstack.analytics.metrics.scope import category_ids
+from shopstack.analytics.metrics.revenue import (
+    is_cancelled,
+    is_order,
+    is_revenue,
+    period_orders,
+    revenue_orders,
+)
 
 # The label of a breakdown's rows whose key (country, carrier, age band...) is not known.
 UNKNOWN = "unknown"
@@ -24,36 +27,17 @@ def labelled(value: ir.StringValue) -> ir.StringValue:
     return ibis.ifelse(value.isnull() | (value == ""), ibis.literal(UNKNOWN), value)
 
 
-def not_cancelled(orders: ir.Table) -> ir.BooleanValue:
-    return orders.status.fill_null("") != "cancelled"
-
-
 def placed_orders(engine: WarehouseEngine, period: Period) -> ir.Table:
-    """Orders placed in the period, not cancelled, with the period's filters: country (the
-    order's: its shipping address), channel, device (the device of the session that placed
-    it, from its order_placed event) and category (orders with a line in it or below)."""
-    orders = engine.table("orders")
-    orders = orders.filter(period.contains(orders.placed_at), not_cancelled(orders))
-    filters = period.filters
-    if filters.country:
-        orders = orders.filter(orders.country == filters.country)
-    if filters.channel:
-        orders = orders.filter(orders.channel == filters.channel)
-    if filters.device:
-        events = engine.table("events")
-        first_day, last_day = period.utc_days()
-        placed_on_device = events.filter(
-            events.day >= first_day,
-            events.day <= last_day,
-            events.kind == "order_placed",
-            events.device == filters.device,
-        )
-        orders = orders.filter(orders.order_id.isin(placed_on_device.order_id))
-    if filters.category_id is not None:
-        lines = engine.table("order_lines")
-        in_category = lines.filter(lines.category_id.isin(category_ids(engine, filters.category_id)))
-        orders = orders.filter(orders.order_id.isin(in_category.order_id))
-    return orders
+    """The period's orders that are revenue, with its filters (metrics/revenue.py has the
+    one rule: placed in the period, paid and not cancelled)."""
+    return revenue_orders(engine, period)
+
+
+def live_orders(engine: WarehouseEngine, period: Period) -> ir.Table:
+    """The period's orders that were not cancelled, paid or not yet (fulfilment follows an
+    order from the moment it is placed), with its filters."""
+    orders = period_orders(engine, period)
+    return orders.filter(~is_cancelled(orders))
 
 
 def customer_orders(engine: WarehouseEngine, period: Period) -> ir.Table:
@@ -64,7 +48,10 @@ def customer_orders(engine: WarehouseEngine, period: Period) -> ir.Table:
     _first, after = period.utc_bounds()
     orders = engine.table("orders")
     orders = orders.filter(
-        orders.placed_at < ibis.literal(after), not_cancelled(orders), orders.customer_id.notnull()
+        orders.placed_at < ibis.literal(after),
+        is_order(orders),
+        is_revenue(orders),
+        orders.customer_id.notnull(),
     )
     if period.filters.country:
         customers = engine.table("customers")

@@ -27,7 +27,7 @@ def period_orders(engine: WarehouseEngine, period: Period) -> ir.Table:
     event: orders without one, such as imports, drop out under a device filter); a
     category keeps the orders with a line in it or below it."""
     orders = engine.table("orders")
-    orders = orders.filter(period.contains(orders.placed_at))
+    orders = orders.filter(period.contains(orders.placed_at), is_order(orders))
     filters = period.filters
     if filters.country:
         orders = orders.filter(orders.country == filters.country)
@@ -43,11 +43,19 @@ def period_orders(engine: WarehouseEngine, period: Period) -> ir.Table:
     return orders
 
 
+def is_order(orders: ir.Table) -> ir.BooleanValue:
+    """Leaves out imported cancellation invoices (kind "cancellation"): they undo an earlier
+    sale of the history, they are not orders of their own."""
+    return orders.kind.fill_null("order") == "order"
+
+
+def is_cancelled(orders: ir.Table) -> ir.BooleanValue:
+    return orders.cancelled_at.notnull() | (orders.status.fill_null("") == "cancelled")
+
+
 def is_revenue(orders: ir.Table) -> ir.BooleanValue:
     """Whether an order of facts.orders counts as revenue (see the module's docstring)."""
-    return (
-        orders.paid_at.notnull() & orders.cancelled_at.isnull() & (orders.status.fill_null("") != "cancelled")
-    )
+    return orders.paid_at.notnull() & ~is_cancelled(orders)
 
 
 def revenue_orders(engine: WarehouseEngine, period: Period) -> ir.Table:

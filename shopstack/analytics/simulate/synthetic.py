@@ -256,6 +256,12 @@ def history_dims(history: History) -> dict[str, pa.Table]:
         ),
         "top_category_id": np.concatenate([top_ids[top] if tops else catalog.category_id, top_ids]),
     }
+    # "/top/leaf/" (or "/leaf/" without tops), as compaction writes the shop's own tree.
+    leaf_paths = [
+        f"/{top_ids[top[index]]}/{leaf}/" if tops else f"/{leaf}/"
+        for index, leaf in enumerate(catalog.category_id.tolist())
+    ]
+    category_rows["path"] = [*leaf_paths, *(f"/{top}/" for top in top_ids.tolist())]
     return {
         "products": _table(
             DIMS["products"],
@@ -299,6 +305,7 @@ def history_dims(history: History) -> dict[str, pa.Table]:
                 "name": ["Standard", "Express"],
                 "code": ["standard", "express"],
                 "zone": ["uk", "uk"],
+                "max_days": [3, 1],
             },
         ),
     }

@@ -26,13 +26,16 @@ def _event(when: str, session: str, **fields) -> AnalyticsEvent:
 
 
 def _order(order_id: int, customer: int | None, country: str, when: str, total: int, **fields) -> dict:
+    status = fields.pop("status", "paid")
     return {
         "order_id": order_id,
         "customer_id": customer,
         "country": country,
         "placed_at": at(when),
+        # Paid as placed, unless cancelled: only paid orders are revenue (metrics/revenue.py).
+        "paid_at": None if status == "cancelled" else at(when),
         "total_minor": total,
-        "status": fields.pop("status", "paid"),
+        "status": status,
         "channel": fields.pop("channel", "web"),
         **fields,
     }

@@ -70,7 +70,12 @@ def _fixture(root) -> None:
         root,
         "orders",
         [
-            {"order_id": number, "placed_at": at(when), "status": status}
+            {
+                "order_id": number,
+                "placed_at": at(when),
+                "paid_at": None if status == "cancelled" else at(when),
+                "status": status,
+            }
             for number, (_product, _units, when, status) in enumerate(sales, start=1)
         ],
     )

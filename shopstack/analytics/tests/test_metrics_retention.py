@@ -41,6 +41,7 @@ def _fixture(root) -> None:
                 "order_id": number,
                 "customer_id": customer,
                 "placed_at": at(when),
+                "paid_at": None if status == "cancelled" else at(when),
                 "status": status,
                 "total_minor": 1_000,
             }

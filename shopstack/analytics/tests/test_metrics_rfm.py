@@ -42,15 +42,35 @@ def _fixture(root) -> None:
         # Earlier orders of 100 each in November 2025; the last order carries the rest.
         for day in range(1, count):
             rows.append(
-                {"customer_id": customer, "placed_at": at(f"2025-11-{day:02d} 10:00"), "total_minor": 100}
+                {
+                    "customer_id": customer,
+                    "placed_at": at(f"2025-11-{day:02d} 10:00"),
+                    "paid_at": at(f"2025-11-{day:02d} 10:00"),
+                    "total_minor": 100,
+                }
             )
         rows.append(
-            {"customer_id": customer, "placed_at": at(last), "total_minor": revenue - 100 * (count - 1)}
+            {
+                "customer_id": customer,
+                "placed_at": at(last),
+                "paid_at": at(last),
+                "total_minor": revenue - 100 * (count - 1),
+            }
         )
     rows += [
         {"customer_id": 5, "placed_at": at("2026-05-30 12:00"), "total_minor": 99_999, "status": "cancelled"},
-        {"customer_id": 9, "placed_at": at("2026-06-02 10:00"), "total_minor": 99_999},  # after the period
-        {"customer_id": None, "placed_at": at("2026-05-15 10:00"), "total_minor": 99_999},  # a guest
+        {
+            "customer_id": 9,
+            "placed_at": at("2026-06-02 10:00"),
+            "paid_at": at("2026-06-02 10:00"),
+            "total_minor": 99_999,
+        },  # after the period
+        {
+            "customer_id": None,
+            "placed_at": at("2026-05-15 10:00"),
+            "paid_at": at("2026-05-15 10:00"),
+            "total_minor": 99_999,
+        },  # a guest
     ]
     for number, row in enumerate(rows, start=1):
         row.update(order_id=number, status=row.get("status", "paid"))

@@ -347,6 +347,7 @@ def test_dimension_snapshots(root, shop, django_user_model):
         "name": method.name,
         "code": method.code,
         "zone": method.zone.name,
+        "max_days": method.max_days,
     }
     assert len(methods) == ShippingMethod.objects.count()
 

@@ -101,7 +101,7 @@ def warehouses() -> Iterator[pa.RecordBatch]:
 def shipping_methods() -> Iterator[pa.RecordBatch]:
     rows = (
         ShippingMethod.objects.order_by("pk")
-        .values_list("pk", "name", "code", "zone__name")
+        .values_list("pk", "name", "code", "zone__name", "max_days")
         .iterator(chunk_size=CHUNK_ROWS)
     )
     return record_batches(rows, DIMS["shipping_methods"])
