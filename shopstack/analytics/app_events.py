@@ -185,10 +185,14 @@ def _kind_errors(data: Mapping[str, Any], errors: EventErrors) -> None:
     if not isinstance(kind, str) or not kind:
         return
     if kind not in Kind:
-        errors.add("kind", "Not a kind of event; apps may send " + ", ".join(APP_KINDS) + ".", Reason.INVALID_VALUE)
+        errors.add(
+            "kind", "Not a kind of event; apps may send " + ", ".join(APP_KINDS) + ".", Reason.INVALID_VALUE
+        )
         return
     if Kind(kind) in SERVER_ONLY_KINDS:
-        errors.add("kind", f"Only the shop records {kind} events; apps may not send them.", Reason.SERVER_ONLY_KIND)
+        errors.add(
+            "kind", f"Only the shop records {kind} events; apps may not send them.", Reason.SERVER_ONLY_KIND
+        )
         return
     for name in REQUIRED_FIELDS.get(Kind(kind), ()):
         if not _given(data, name):
@@ -212,7 +216,9 @@ def app_event_read(data: object, *, index: int) -> tuple[AppEventIn | None, Even
         errors.add(None, "Must be an object with the event's fields.", Reason.NOT_AN_OBJECT)
         return None, errors
     for name, character in refused_strings(data, errors.prefix):
-        errors.add(name.removeprefix(errors.prefix + "."), refusal_message(character), Reason.INVALID_CHARACTERS)
+        errors.add(
+            name.removeprefix(errors.prefix + "."), refusal_message(character), Reason.INVALID_CHARACTERS
+        )
     for name in sorted(SERVER_FIELDS & data.keys()):
         errors.add(name, "Set by the shop, not by apps: leave it out.", Reason.SERVER_FIELD)
     visible = {name: value for name, value in data.items() if name not in SERVER_FIELDS}
@@ -228,4 +234,3 @@ def app_event_read(data: object, *, index: int) -> tuple[AppEventIn | None, Even
     if errors.fields:
         return None, errors
     return event, errors
-

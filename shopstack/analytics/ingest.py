@@ -26,7 +26,14 @@ from django.utils.crypto import salted_hmac
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from shopstack.analytics.app_events import ID_PATTERN, AppEventIn, EventErrors, Reason, Timestamp, app_event_read
+from shopstack.analytics.app_events import (
+    ID_PATTERN,
+    AppEventIn,
+    EventErrors,
+    Reason,
+    Timestamp,
+    app_event_read,
+)
 from shopstack.analytics.rejections import rejections_record
 from shopstack.analytics.schema import AnalyticsEvent, Channel, Device, utc
 from shopstack.analytics.services import events_append
@@ -81,7 +88,9 @@ def _batch_read(batch: object) -> BatchIn:
         for error in invalid.errors(include_url=False):
             name = str(error["loc"][0]) if error["loc"] else "body"
             fields.setdefault(name, []).append(_batch_message(error))
-        raise ValidationFailed("The batch is not one this API can read; no event was stored.", fields=fields) from None
+        raise ValidationFailed(
+            "The batch is not one this API can read; no event was stored.", fields=fields
+        ) from None
 
 
 def _batch_message(error: dict[str, Any]) -> str:
@@ -101,9 +110,9 @@ def _visitor(event: AppEventIn, consent: bool, day: str) -> str:
         return event.visitor_id
     # Without consent the app's id would follow one person for as long as the app is
     # installed: a keyed hash of it and the day keeps the visitor for that day only.
-    return salted_hmac("shopstack.analytics.app-visitor", f"{day}:{event.visitor_id}", algorithm="sha256").hexdigest()[
-        :32
-    ]
+    return salted_hmac(
+        "shopstack.analytics.app-visitor", f"{day}:{event.visitor_id}", algorithm="sha256"
+    ).hexdigest()[:32]
 
 
 def _analytics_event(

@@ -28,7 +28,7 @@ def rejections_record(counts: Mapping[Reason, int], *, day: date) -> None:
     # update_conflicts) can only overwrite the count, not add to it.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (day, reason, count) VALUES {values} "  # noqa: S608 (names are ours)
+            f"INSERT INTO {table} (day, reason, count) VALUES {values} "
             f"ON CONFLICT (day, reason) DO UPDATE SET count = {table}.count + excluded.count",
             parameters,
         )
@@ -37,7 +37,9 @@ def rejections_record(counts: Mapping[Reason, int], *, day: date) -> None:
 def rejected_event_counts(*, since: date, until: date) -> dict[date, Counter[str]]:
     """Refused events by day (from `since` to `until`, both included) and reason."""
     counts: dict[date, Counter[str]] = {}
-    rows = RejectedEventCount.objects.filter(day__gte=since, day__lte=until).values_list("day", "reason", "count")
+    rows = RejectedEventCount.objects.filter(day__gte=since, day__lte=until).values_list(
+        "day", "reason", "count"
+    )
     for day, reason, count in rows:
         counts.setdefault(day, Counter())[reason] = count
     return counts
