@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,7 +78,7 @@ class EventsRefused(ValidationFailed):
 
 def _batch_read(batch: object) -> BatchIn:
     if not isinstance(batch, dict):
-        raise ValidationFailed(
+        raise EventsRefused(
             "Send a JSON object with sent_at and events.",
             fields={"body": ["Must be an object with sent_at and events."]},
         )
@@ -88,12 +89,12 @@ def _batch_read(batch: object) -> BatchIn:
         for error in invalid.errors(include_url=False):
             name = str(error["loc"][0]) if error["loc"] else "body"
             fields.setdefault(name, []).append(_batch_message(error))
-        raise ValidationFailed(
+        raise EventsRefused(
             "The batch is not one this API can read; no event was stored.", fields=fields
         ) from None
 
 
-def _batch_message(error: dict[str, Any]) -> str:
+def _batch_message(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     if kind == "missing":
         return "Required."
@@ -180,12 +181,12 @@ def events_ingest(batch: object, *, received_at: datetime, customer_id: int | No
     """Store the good events of an app's `batch` (parsed JSON) and say which were refused.
 
     `received_at` is the server's time of receipt; `customer_id` the signed-in customer
-    behind the request (never the body's). Raises ValidationFailed, storing nothing, for a
-    batch of the wrong shape or one whose every event is refused."""
+    behind the request (never the body's). Raises EventsRefused (a 422), storing nothing,
+    for a batch of the wrong shape or one whose every event is refused."""
     received_at = utc(received_at)
     try:
         envelope = _batch_read(batch)
-    except ValidationFailed:
+    except EventsRefused:
         rejections_record({Reason.BATCH: 1}, day=received_at.date())
         raise
     sent_at = utc(envelope.sent_at)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from django.db import connection
 
@@ -21,7 +22,7 @@ def rejections_record(counts: Mapping[Reason, int], *, day: date) -> None:
     table = connection.ops.quote_name(RejectedEventCount._meta.db_table)
     stamp = connection.ops.adapt_datefield_value(day)
     values = ", ".join(["(%s, %s, %s)"] * len(rows))
-    parameters: list[object] = []
+    parameters: list[Any] = []
     for reason, amount in rows:
         parameters += [stamp, str(reason), amount]
     # The same upsert on SQLite and PostgreSQL; Django's own (bulk_create with
