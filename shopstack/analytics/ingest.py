@@ -39,6 +39,7 @@ from shopstack.analytics.rejections import rejections_record
 from shopstack.analytics.schema import AnalyticsEvent, Channel, Device, utc
 from shopstack.analytics.services import events_append
 from shopstack.core.errors import ValidationFailed
+from shopstack.core.text import CODE, SUMMARY, refusal_message, refused_strings
 
 MAX_BATCH_EVENTS = 100
 _CLIENT_ID = re.compile(ID_PATTERN)
@@ -82,6 +83,12 @@ def _batch_read(batch: object) -> BatchIn:
             "Send a JSON object with sent_at and events.",
             fields={"body": ["Must be an object with sent_at and events."]},
         )
+    # The events' own text is checked event by event (app_events.py), so that one bad
+    # character costs one event; the envelope's is refused as everywhere else in the API.
+    envelope = {name: value for name, value in batch.items() if name != "events"}
+    refused = {name: [refusal_message(character)] for name, character in refused_strings(envelope)}
+    if refused:
+        raise EventsRefused(SUMMARY, code=CODE, fields=refused)
     try:
         return BatchIn.model_validate(batch)
     except PydanticValidationError as invalid:

@@ -306,6 +306,19 @@ def test_a_batch_of_the_wrong_shape_is_refused_whole(body, field):
     assert counts() == {"batch": 1}
 
 
+def test_a_control_character_in_the_envelope_refuses_the_batch_and_names_the_field():
+    with pytest.raises(EventsRefused) as refused:
+        ingest({"sent_at": "2026-03-14\x00T09:00:00Z", "events": [app_event(1)], "x\x1b": 1})
+
+    assert refused.value.code == "invalid_characters"
+    assert refused.value.fields == {
+        "sent_at": ["Remove the control character U+0000: it is not allowed here."],
+        "x\x1b": ["Remove the control character U+001B: it is not allowed here."],
+    }
+    assert event_store().count() == 0
+    assert counts() == {"batch": 1}
+
+
 def test_a_batch_of_a_hundred_events_is_read():
     result = ingest(batch(*(app_event(n) for n in range(100))))
 
