@@ -108,9 +108,9 @@ days before it, is refused.
 the others with the field messages (the same names as in error answers, e.g.
 `events.3.product_id`). When no event is good the answer is 422, and a batch of the wrong
 shape (no `sent_at`, more than {MAX_BATCH_EVENTS} events, an unknown field) is 422 with
-nothing stored. Never resend what a 202 or a 4xx refused; resend the whole batch after a
-5xx, a 429 or no answer: events are kept once per `event_id`, and a resent batch gets the
-first answer.
+nothing stored. A 202, 400, 413, 415 or 422 is final: refused events would be refused
+again. After a 429 (wait `Retry-After`), a 5xx or no answer, resend the whole batch with a
+new `sent_at`: events are kept once per `event_id`, and a resent batch gets the first answer.
 
 **Who.** `customer_id` is the signed-in user of the `X-Session-Token`, never a field of
 the body; without a token (or with `consent: false`) events are anonymous.
