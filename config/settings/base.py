@@ -308,6 +308,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 API_THROTTLE_ANON = env_str("API_THROTTLE_ANON", "600/m")
 API_THROTTLE_AUTH = env_str("API_THROTTLE_AUTH", "1200/m")
+# Batches of analytics events an app may send to POST /api/v1/events, per user or address.
+API_THROTTLE_EVENTS = env_str("API_THROTTLE_EVENTS", "120/m")
 API_MAX_PAGE_SIZE = 100
 
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)

@@ -80,5 +80,18 @@ class ClientAuthThrottle(_SharedWindowThrottle):
         return None if user is None else str(user.pk)
 
 
+class ClientEventsThrottle(_SharedWindowThrottle):
+    """Batches sent to POST /events, by signed-in user or else by address
+    (API_THROTTLE_EVENTS). A budget of its own: an app's analytics never eat into the
+    requests its shoppers make, nor the other way round."""
+
+    setting_name = "API_THROTTLE_EVENTS"
+    limit_name = "api.events"
+
+    def subject(self, request: HttpRequest) -> str | None:
+        user = client_user(request)
+        return f"address:{client_address(request)}" if user is None else f"user:{user.pk}"
+
+
 def client_throttles() -> list[BaseThrottle]:
     return [ClientAnonThrottle(), ClientAuthThrottle()]

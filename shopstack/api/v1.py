@@ -11,6 +11,7 @@ from shopstack.api.cart import router as cart_router
 from shopstack.api.catalog import router as catalog_router
 from shopstack.api.checkout import router as checkout_router
 from shopstack.api.errors import install_error_handlers
+from shopstack.api.events import router as events_router
 from shopstack.api.orders import router as orders_router
 from shopstack.api.schemas import ErrorOut, MeOut
 from shopstack.api.search import router as search_router
@@ -51,12 +52,14 @@ api.add_router("", search_router)
 api.add_router("", cart_router)
 api.add_router("", orders_router)
 api.add_router("", checkout_router)
+api.add_router("", events_router)
 
 
 @api.get(
     "/me",
     auth=signed_in,
-    response={200: MeOut, 401: ErrorOut, 429: ErrorOut},
+    # 422: the X-Session-Token header holds a control character (boundary.py).
+    response={200: MeOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     tags=["accounts"],
     summary="The signed-in user",
     operation_id="me",

@@ -114,7 +114,7 @@ def test_the_inputs_are_read_from_the_schema() -> None:
 @pytest.fixture
 def signed_in(user, settings) -> Client:
     # Signed in so that endpoints needing a user check their input rather than answer 401.
-    settings.API_THROTTLE_ANON = settings.API_THROTTLE_AUTH = "100000/m"
+    settings.API_THROTTLE_ANON = settings.API_THROTTLE_AUTH = settings.API_THROTTLE_EVENTS = "100000/m"
     client = Client()
     client.login(email=user.email, password=PASSWORD)
     return client
