@@ -19,7 +19,7 @@ from django.http import HttpRequest
 
 from shopstack.analytics.web import PATH_LIMIT
 
-MAX_BODY_BYTES = 512
+MAX_BODY_BYTES = 1024
 # One beacon covers at most this much visible time: a tab left in view all day is not a
 # day of reading.
 MAX_ENGAGED_MS = 30 * 60 * 1000

@@ -22,10 +22,10 @@ import hashlib
 import hmac
 import re
 import secrets
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from http.cookies import Morsel
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -60,7 +60,7 @@ class SessionCookie:
     identity: Identity
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Visit:
     visitor_id: str
     session_id: str
@@ -117,6 +117,13 @@ def session_cookie_read(value: str | None) -> SessionCookie | None:
     """The cookie's content, or None for a missing, malformed or forged one."""
     if not value:
         return None
+    return _session_cookie_parse(value)
+
+
+# A visitor presents the same cookie for up to a minute (it is renewed once a minute):
+# the signature is checked once per process, not once per page.
+@lru_cache(maxsize=8192)
+def _session_cookie_parse(value: str) -> SessionCookie | None:
     payload, _, signature = value.rpartition(".")
     if not hmac.compare_digest(signature, _sign(payload)):
         return None
@@ -184,21 +191,15 @@ def identity_note(request: HttpRequest, identity: Identity) -> None:
 
 
 def visit_resolve(
-    request: HttpRequest,
-    *,
-    at: datetime,
-    consent: bool,
-    address: str,
-    user_agent: str,
-    campaign: str = "",
-    active: bool = True,
+    request: HttpRequest, *, at: datetime, anonymous_id: str = "", campaign: str = "", active: bool = True
 ) -> Visit:
-    """The visitor and session of a request at `at`. `campaign` (a campaign key, sessions.py)
-    is the page's own; `active` events slide the session, others (the beacon) only read it."""
-    if not consent:
-        day = at.astimezone(UTC).date().isoformat()
+    """The visitor and session of a request at `at`: counted anonymously as `anonymous_id`
+    (`anonymous_visitor_id`) when given, else with consent by the cookies. `campaign` (a
+    campaign key, sessions.py) is the page's own; `active` events slide the session, others
+    (the beacon) only read it."""
+    if anonymous_id:
         return Visit(
-            visitor_id=anonymous_visitor_id(address, user_agent, day=day),
+            visitor_id=anonymous_id,
             session_id="",
             consent=False,
             identity=NOBODY,
@@ -209,7 +210,7 @@ def visit_resolve(
     cookieless = not visitor_id
     new_visitor = not _VISITOR_ID.fullmatch(visitor_id)
     if new_visitor:
-        visitor_id = uuid.uuid4().hex
+        visitor_id = secrets.token_hex(16)
     held = session_cookie_read(cookies.get(SESSION_COOKIE))
     identity = identity_of(request, held.identity if held else None)
     gap = timedelta(minutes=settings.ANALYTICS_SESSION_MINUTES)
@@ -228,6 +229,14 @@ def visit_resolve(
         state, at=at, campaign=campaign_tag(campaign), gap=gap, new_id=new_session_id()
     )
     started = state is None or now_state.session_id != state.session_id
+    # Renewed at most once a minute while nothing else changes: most pages then write no
+    # cookie at all. The session's last activity is known to the minute.
+    renew = (
+        started
+        or held is None
+        or identity != held.identity
+        or int(at.timestamp()) // 60 != int(held.state.last_at.timestamp()) // 60
+    )
     return Visit(
         visitor_id=visitor_id,
         session_id=now_state.session_id,
@@ -236,23 +245,30 @@ def visit_resolve(
         cookieless=cookieless,
         # A new session renews the visitor cookie, so a regular visitor's never lapses.
         new_visitor=new_visitor or started,
-        session_cookie=session_cookie_value(SessionCookie(now_state, identity)),
+        session_cookie=session_cookie_value(SessionCookie(now_state, identity)) if renew else None,
     )
+
+
+def _cookie_set(response: HttpResponse, request: HttpRequest, name: str, value: str, max_age: int) -> None:
+    # Straight into the response's cookie jar: the values are plain ASCII that needs no
+    # quoting, and Max-Age alone is what browsers go by, so Django's set_cookie (which
+    # quotes the value and formats an Expires date) is skipped on the hot path.
+    morsel: Morsel[str] = Morsel()
+    morsel.set(name, value, value)
+    morsel["max-age"] = max_age
+    morsel["path"] = "/"
+    morsel["httponly"] = True
+    morsel["samesite"] = "Lax"
+    if request.is_secure():
+        morsel["secure"] = True
+    dict.__setitem__(response.cookies, name, morsel)
 
 
 def visit_cookies_write(response: HttpResponse, request: HttpRequest, visit: Visit) -> None:
     if not visit.new_visitor and visit.session_cookie is None:
         return
-    secure = request.is_secure()
     if visit.new_visitor:
-        response.set_cookie(
-            VISITOR_COOKIE,
-            visit.visitor_id,
-            max_age=VISITOR_MAX_AGE,
-            httponly=True,
-            samesite="Lax",
-            secure=secure,
-        )
+        _cookie_set(response, request, VISITOR_COOKIE, visit.visitor_id, VISITOR_MAX_AGE)
     if visit.session_cookie is not None:
         session_cookie_write(response, request, visit.session_cookie)
     # The answer now carries this visitor's cookies: no shared cache may keep it.
@@ -264,14 +280,8 @@ def visit_cookies_write(response: HttpResponse, request: HttpRequest, visit: Vis
 
 
 def session_cookie_write(response: HttpResponse, request: HttpRequest, value: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        value,
-        max_age=settings.ANALYTICS_SESSION_MINUTES * 60,
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure(),
-    )
+    # A minute longer than the session: the cookie is renewed at most once a minute.
+    _cookie_set(response, request, SESSION_COOKIE, value, settings.ANALYTICS_SESSION_MINUTES * 60 + 60)
 
 
 def session_identity_refresh(request: HttpRequest) -> str | None:
