@@ -75,6 +75,8 @@ class AnalyticsMiddleware:
         return response
 
     def after(self, request: HttpRequest, response: HttpResponse, *, banner: bool) -> None:
+        if request.method == "HEAD":
+            return  # link checkers and monitors: no visitor reads a HEAD answer
         status = response.status_code
         answered_page = request.method == "GET" and (status == 200 or status == 304)
         page_view = answered_page and self._is_page_view(request, response)

@@ -184,3 +184,11 @@ def test_pages_carry_the_beacon_script_from_the_shop_itself(browser, catalog):
     page = browser.get("/").content.decode()
 
     assert '<script src="/static/shopstack/beacon.js" data-endpoint="/a/e" defer></script>' in page
+
+
+def test_head_requests_record_nothing(browser, catalog):
+    mug = catalog["mug"]
+    assert browser.head(f"/p/{mug.slug}/").status_code == 200
+    assert browser.head(f"/search/click/?product={mug.pk}&pos=1&q=mug").status_code == 302
+
+    assert recorded() == []
