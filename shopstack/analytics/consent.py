@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from enum import Enum
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+
+from shopstack.analytics.config import collect_settings
 
 CONSENT_COOKIE = "analytics_consent"
 ACCEPTED = "yes"
@@ -45,7 +46,7 @@ def consent_of(request: HttpRequest) -> Consent:
         return Consent.REFUSED
     if choice == ACCEPTED:
         return Consent.GIVEN
-    return Consent.UNDECIDED if settings.ANALYTICS_CONSENT_BANNER else Consent.GIVEN
+    return Consent.UNDECIDED if collect_settings().consent_banner else Consent.GIVEN
 
 
 def consent_cookie_set(response: HttpResponse, request: HttpRequest, *, accepted: bool) -> None:

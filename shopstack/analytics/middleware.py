@@ -24,6 +24,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from shopstack.analytics import consent as consent_rules
+from shopstack.analytics.config import collect_settings
 from shopstack.analytics.consent import Consent, consent_of
 from shopstack.analytics.devices import BOT, client_kind, cookieless_rate
 from shopstack.analytics.schema import AnalyticsEvent, Channel, Kind
@@ -62,9 +63,10 @@ class AnalyticsMiddleware:
         self.not_pages = tuple({*NOT_PAGES, settings.STATIC_URL, settings.MEDIA_URL} - {"", "/"})
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not settings.ANALYTICS_TRACKING:
+        config = collect_settings()
+        if not config.tracking:
             return self.get_response(request)
-        banner = settings.ANALYTICS_CONSENT_BANNER and not request.path.startswith(self.not_pages)
+        banner = config.consent_banner and not request.path.startswith(self.not_pages)
         if banner and consent_of(request) is Consent.UNDECIDED:
             consent_rules.conditional_headers_for_undecided(request)
         response = self.get_response(request)
@@ -188,7 +190,10 @@ def _channel(request: HttpRequest, path: str) -> Channel:
     if not path.startswith(APP_PATHS):
         return Channel.WEB
     # The storefront's own scripts call the API with the browser's session cookie.
-    browser = settings.SESSION_COOKIE_NAME in request.COOKIES and "HTTP_X_SESSION_TOKEN" not in request.META
+    browser = (
+        collect_settings().session_cookie_name in request.COOKIES
+        and "HTTP_X_SESSION_TOKEN" not in request.META
+    )
     return Channel.WEB if browser else Channel.APP
 
 

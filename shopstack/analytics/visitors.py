@@ -23,7 +23,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from http.cookies import Morsel
 
@@ -33,6 +33,7 @@ from django.utils.functional import SimpleLazyObject, empty
 
 from shopstack.accounts.countries import is_country_code
 from shopstack.accounts.models import Address
+from shopstack.analytics.config import collect_settings
 from shopstack.analytics.sessions import SessionState, session_continue
 
 VISITOR_COOKIE = "analytics_visitor"
@@ -213,7 +214,7 @@ def visit_resolve(
         visitor_id = secrets.token_hex(16)
     held = session_cookie_read(cookies.get(SESSION_COOKIE))
     identity = identity_of(request, held.identity if held else None)
-    gap = timedelta(minutes=settings.ANALYTICS_SESSION_MINUTES)
+    gap = collect_settings().session_gap
     state = held.state if held else None
     if state is not None and at - state.last_at >= gap:
         state = None  # the cookie outlived its session (a clock skew, or a kept tab)
@@ -281,7 +282,7 @@ def visit_cookies_write(response: HttpResponse, request: HttpRequest, visit: Vis
 
 def session_cookie_write(response: HttpResponse, request: HttpRequest, value: str) -> None:
     # A minute longer than the session: the cookie is renewed at most once a minute.
-    _cookie_set(response, request, SESSION_COOKIE, value, settings.ANALYTICS_SESSION_MINUTES * 60 + 60)
+    _cookie_set(response, request, SESSION_COOKIE, value, collect_settings().session_cookie_seconds)
 
 
 def session_identity_refresh(request: HttpRequest) -> str | None:
