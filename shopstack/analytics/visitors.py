@@ -67,7 +67,6 @@ class Visit:
     session_id: str
     consent: bool
     identity: Identity
-    cookieless: bool  # no visitor cookie came with the request (a first page, or a client keeping none)
     new_visitor: bool = False  # write the visitor cookie
     session_cookie: str | None = None  # write the session cookie with this value
 
@@ -204,11 +203,9 @@ def visit_resolve(
             session_id="",
             consent=False,
             identity=NOBODY,
-            cookieless=VISITOR_COOKIE not in request.COOKIES,
         )
     cookies = request.COOKIES
     visitor_id = cookies.get(VISITOR_COOKIE, "")
-    cookieless = not visitor_id
     new_visitor = not _VISITOR_ID.fullmatch(visitor_id)
     if new_visitor:
         visitor_id = secrets.token_hex(16)
@@ -224,7 +221,6 @@ def visit_resolve(
             session_id=state.session_id if state else "",
             consent=True,
             identity=identity,
-            cookieless=cookieless,
         )
     now_state = session_continue(
         state, at=at, campaign=campaign_tag(campaign), gap=gap, new_id=new_session_id()
@@ -243,7 +239,6 @@ def visit_resolve(
         session_id=now_state.session_id,
         consent=True,
         identity=identity,
-        cookieless=cookieless,
         # A new session renews the visitor cookie, so a regular visitor's never lapses.
         new_visitor=new_visitor or started,
         session_cookie=session_cookie_value(SessionCookie(now_state, identity)) if renew else None,
@@ -254,6 +249,8 @@ def _cookie_set(response: HttpResponse, request: HttpRequest, name: str, value: 
     # Straight into the response's cookie jar: the values are plain ASCII that needs no
     # quoting, and Max-Age alone is what browsers go by, so Django's set_cookie (which
     # quotes the value and formats an Expires date) is skipped on the hot path.
+    if name in response.cookies:
+        return  # the view set or removed it (a consent answer): its word stands
     morsel: Morsel[str] = Morsel()
     morsel.set(name, value, value)
     morsel["max-age"] = max_age
