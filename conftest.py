@@ -61,6 +61,17 @@ def _clear_all(request) -> None:
         event_store().clear()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    result = yield
+    if fixturedef.argname == "django_db_setup":
+        # Runs before the test database is dropped: on PostgreSQL the event store holds a
+        # connection of its own to it (every page a test requests records events), and a
+        # database cannot be dropped while anyone is connected.
+        fixturedef.addfinalizer(lambda: event_store().close())
+    return result
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Remove the search index directories named after this process's test database
     (var/search/tantivy-v<format>-shopstack-test-<pid>.sqlite3): a test that searches

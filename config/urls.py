@@ -14,6 +14,7 @@ urlpatterns = [
     path("cart/", include("shopstack.checkout.urls")),
     path("checkout/", include("shopstack.checkout.steps_urls")),
     path("payments/", include("shopstack.payments.urls")),
+    path("a/", include("shopstack.analytics.urls")),
     path("", include("shopstack.storefront.urls")),
 ]
 

@@ -86,6 +86,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After auth (it reads who signed in, if the view loaded the user): records page views
+    # and what views declared once the answer is ready (docs/analytics.md, Collection).
+    "shopstack.analytics.middleware.AnalyticsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After sessions, auth and messages: its 400 page is drawn like any other page.
     "shopstack.core.text_middleware.ControlCharacterMiddleware",
@@ -109,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "shopstack.storefront.context_processors.shop",
+                "shopstack.analytics.context_processors.analytics",
             ],
             # Cached loaders always: templates are read from disk once per process.
             "loaders": [
@@ -193,6 +197,10 @@ ANALYTICS_ATTRIBUTION_DAYS = env_int("ANALYTICS_ATTRIBUTION_DAYS", 30)
 ANALYTICS_CONSENT_BANNER = env_bool("ANALYTICS_CONSENT_BANNER", False)
 # A variant with this many units or fewer available (across warehouses) counts as low on stock.
 ANALYTICS_LOW_STOCK_UNITS = env_int("ANALYTICS_LOW_STOCK_UNITS", 5)
+# A client keeping no cookies that asks for more pages a minute than this is a bot.
+ANALYTICS_BOT_PAGES_PER_MINUTE = env_int("ANALYTICS_BOT_PAGES_PER_MINUTE", 60)
+# Page beacons one client address may send (each page sends one or two as it is hidden).
+ANALYTICS_BEACON_RATE = env_str("ANALYTICS_BEACON_RATE", "120/m")
 
 # Sessions live in the database on the embedded tier and in Redis when it is configured,
 # so any web process can serve any request.

@@ -58,8 +58,12 @@ class Device(StrEnum):
     OTHER = "other"
 
 
-# The checkout steps a checkout_step event names, in the order a shopper meets them.
-CHECKOUT_STEPS: tuple[str, ...] = ("contact", "address", "shipping", "payment", "review")
+# The checkout steps a checkout_step event names, in the order a shopper meets them: the
+# shop's own steps (checkout/pages.py; the API's calls map onto them). "begin" is the page
+# that starts a checkout from the cart (POST /api/v1/checkout for apps); "address" asks
+# for the contact email and the addresses together (the API's contact and address calls).
+# The web's review step has no API call of its own; placing is order_placed.
+CHECKOUT_STEPS: tuple[str, ...] = ("begin", "address", "shipping", "payment", "review")
 
 # Which ids an event of each kind must carry (the events API refuses one without them).
 REQUIRED_FIELDS: dict[Kind, tuple[str, ...]] = {

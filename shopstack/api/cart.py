@@ -28,7 +28,7 @@ from shopstack.api.auth import SESSION_TOKEN_HEADER, client_user
 from shopstack.api.schemas import ErrorOut
 from shopstack.checkout import selectors, services
 from shopstack.checkout.models import Cart
-from shopstack.checkout.web import CART_TOKEN_HEADER, remember_session_cart, session_cart
+from shopstack.checkout.web import CART_TOKEN_HEADER, cart_change_note, remember_session_cart, session_cart
 from shopstack.core.errors import DomainError, NotFound, PermissionDenied
 
 router = Router(tags=["cart"])
@@ -194,9 +194,11 @@ def cart_add_line(
         # A cart created here is kept only if the line goes in: refused input changes nothing.
         cart, show_token = _resolve(request, token, create=True, write=True)
         assert cart is not None  # create=True
-        services.cart_add(cart=cart, variant_id=payload.variant_id, quantity=payload.quantity)
+        line = services.cart_add(cart=cart, variant_id=payload.variant_id, quantity=payload.quantity)
     if not show_token and cart.customer_id is None:
         remember_session_cart(request, cart)
+    added = services.LineChange(line.variant, line.quantity - payload.quantity, line.quantity, line)
+    cart_change_note(request, added)
     return _answer(response, cart, show_token=show_token, status=201)
 
 
@@ -218,7 +220,8 @@ def cart_set_line(
     cart, show_token = _resolve(request, token, create=False, write=True)
     if cart is None:
         raise NotFound("That item is not in your cart.", fields={"variant_id": ["Not in your cart."]})
-    services.cart_set_quantity(cart=cart, variant_id=variant_id, quantity=payload.quantity)
+    change = services.cart_line_set(cart=cart, variant_id=variant_id, quantity=payload.quantity)
+    cart_change_note(request, change)
     return _answer(response, cart, show_token=show_token)
 
 
@@ -235,5 +238,5 @@ def cart_remove_line(
     cart, show_token = _resolve(request, token, create=False, write=True)
     if cart is None:
         raise NotFound("That item is not in your cart.", fields={"variant_id": ["Not in your cart."]})
-    services.cart_remove(cart=cart, variant_id=variant_id)
+    cart_change_note(request, services.cart_remove(cart=cart, variant_id=variant_id))
     return _answer(response, cart, show_token=show_token)

@@ -21,11 +21,13 @@ from ninja import Header, Router, Schema, Status
 from ninja.utils import check_csrf
 from pydantic import Field
 
+from shopstack.analytics.schema import Kind
+from shopstack.analytics.web import action_record
 from shopstack.api.auth import SESSION_TOKEN_HEADER, client_user
 from shopstack.api.schemas import ErrorOut
 from shopstack.checkout import selectors, services
 from shopstack.checkout.models import Cart, Checkout
-from shopstack.checkout.web import CART_SESSION_KEY, CART_TOKEN_HEADER, session_cart
+from shopstack.checkout.web import CART_SESSION_KEY, CART_TOKEN_HEADER, order_placed_note, session_cart
 from shopstack.core.clients import client_address
 from shopstack.core.errors import DomainError, PermissionDenied, ValidationFailed
 
@@ -258,6 +260,11 @@ def _answer(
     return Status(status, _body(checkout, lines))
 
 
+def _step(request: HttpRequest, step: str) -> None:
+    """The checkout step this call completes a part of, as the storefront's pages name it."""
+    action_record(request, Kind.CHECKOUT_STEP, checkout_step=step)
+
+
 # Endpoints ----------------------------------------------------------------------------------------
 
 
@@ -291,6 +298,7 @@ def checkout_start(
             "Your cart is empty.", code="cart_empty", fields={"cart": ["Your cart is empty."]}
         )
     checkout, lines = services.checkout_start_reading_lines(cart=cart, customer=user)
+    _step(request, "begin")
     return _answer(response, checkout, status=201, lines=lines)
 
 
@@ -325,6 +333,7 @@ def checkout_contact(
     """A signed-in customer's checkout keeps the account email (another one is a 422)."""
     checkout = _checkout(request, token, cart_token, write=True)
     services.checkout_set_contact(checkout=checkout, email=payload.email)
+    _step(request, "address")
     return _answer(response, checkout)
 
 
@@ -350,6 +359,7 @@ def checkout_address(
         shipping=payload.shipping.model_dump(),
         billing=payload.billing.model_dump() if payload.billing is not None else None,
     )
+    _step(request, "address")
     return _answer(response, checkout)
 
 
@@ -371,6 +381,7 @@ def checkout_shipping_method(
     checkout = _checkout(request, token, cart_token, write=True)
     lines = services.checkout_lines(checkout=checkout)
     services.checkout_set_shipping(checkout=checkout, method_id=payload.method_id, lines=lines)
+    _step(request, "shipping")
     return _answer(response, checkout, lines=lines)
 
 
@@ -431,6 +442,7 @@ def checkout_payment_session(
     url = services.checkout_payment_url(
         checkout=checkout, return_url=return_url, shop_origin=request.build_absolute_uri("/")
     )
+    _step(request, "payment")
     response["Cache-Control"] = "no-store"
     return {"url": url}
 
@@ -477,6 +489,8 @@ def checkout_place(
             }
         raise
     order = placement.order
+    if placement.created:
+        order_placed_note(request, order)
     response["Cache-Control"] = "no-store"
     body = {
         "number": order.number,

@@ -53,6 +53,11 @@ def category_by_slug(slug: str) -> Category | None:
     return Category.objects.filter(slug=slug, is_published=True).select_related("parent").first()
 
 
+def published_category_ids() -> dict[str, int]:
+    """Every published category's id by its slug."""
+    return dict(Category.objects.filter(is_published=True).values_list("slug", "pk"))
+
+
 def category_descendant_ids(category: Category) -> tuple[int, ...]:
     """The category and everything below it (one query for the whole, small, tree)."""
     children: dict[int | None, list[int]] = {}

@@ -24,9 +24,11 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shopstack.accounts.services import ADDRESS_FIELDS
+from shopstack.analytics.schema import Kind
+from shopstack.analytics.web import page_about
 from shopstack.checkout import selectors, services
 from shopstack.checkout.models import Checkout
-from shopstack.checkout.web import CART_SESSION_KEY, remember_session_cart, session_cart
+from shopstack.checkout.web import CART_SESSION_KEY, order_placed_note, remember_session_cart, session_cart
 from shopstack.core.clients import client_address
 from shopstack.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from shopstack.orders.models import Order
@@ -72,6 +74,7 @@ def _render(
 ) -> HttpResponse:
     summary = services.checkout_summary(checkout=checkout)
     step = template.rsplit("/", 1)[-1].removesuffix(".html")
+    page_about(request, Kind.CHECKOUT_STEP, checkout_step=step)
     context = {"checkout": checkout, "summary": summary, "step": step, "noindex": True, **extra}
     return _private(render(request, template, context, status=status))
 
@@ -96,6 +99,7 @@ def checkout_begin(request: HttpRequest) -> HttpResponse:
         if existing is not None and existing.customer_id == owner_id:
             return redirect("checkout_steps:address", token=existing.token)
         summary = selectors.cart_summary(cart)
+        page_about(request, Kind.CHECKOUT_STEP, checkout_step="begin")
         return _private(render(request, "checkout/steps/begin.html", {"summary": summary, "noindex": True}))
     customer = request.user if request.user.is_authenticated else None
     try:
@@ -361,6 +365,8 @@ def checkout_place(request: HttpRequest, token: str) -> HttpResponse:
             raise Http404("No such checkout.") from None
         return _review(request, checkout, status=_refused(error), place_error=error)
     _grant(request, placement.order.number)
+    if placement.created:
+        order_placed_note(request, placement.order)
     return redirect("checkout_steps:order", number=placement.order.number)
 
 

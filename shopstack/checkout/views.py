@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shopstack.checkout import selectors, services
 from shopstack.checkout.models import Cart
-from shopstack.checkout.web import remember_session_cart, session_cart
+from shopstack.checkout.web import cart_change_note, remember_session_cart, session_cart
 from shopstack.core.errors import DomainError, ValidationFailed
 
 
@@ -95,14 +95,15 @@ def cart_update(request: HttpRequest) -> HttpResponse:
     try:
         if cart is None:
             raise DomainError("Your cart is empty.")
-        line = services.cart_set_quantity(
+        change = services.cart_line_set(
             cart=cart,
             variant_id=request.POST.get("variant_id", ""),
             quantity=request.POST.get("quantity", ""),
         )
     except DomainError as error:
         return _cart_refused(request, cart, error)
-    notice = "Quantity updated." if line is not None else "Item removed."
+    cart_change_note(request, change)
+    notice = "Quantity updated." if change.line is not None else "Item removed."
     return _done(request, cart, notice)
 
 
@@ -112,9 +113,10 @@ def cart_remove(request: HttpRequest) -> HttpResponse:
     try:
         if cart is None:
             raise DomainError("Your cart is empty.")
-        services.cart_remove(cart=cart, variant_id=request.POST.get("variant_id", ""))
+        change = services.cart_remove(cart=cart, variant_id=request.POST.get("variant_id", ""))
     except DomainError as error:
         return _cart_refused(request, cart, error)
+    cart_change_note(request, change)
     return _done(request, cart, "Item removed.")
 
 
@@ -143,6 +145,9 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         return _add_refused(request, error, variant_id=variant_id, quantity=quantity)
     remember_session_cart(request, cart)
+    cart_change_note(
+        request, services.LineChange(line.variant, line.quantity - int(quantity), line.quantity, line)
+    )
     added = f"Added {int(quantity)} \N{MULTIPLICATION SIGN} {line.variant.product.name}"
     if request.htmx:
         return _with_mini_cart(request, _add_form(request, variant_id=line.variant_id, added=added), cart)

@@ -1,4 +1,5 @@
-"""How a request finds its cart: shared by the cart pages, the API and the login hook.
+"""How a request finds its cart, and notes what changed in it: shared by the cart pages,
+the API and the login hook.
 
 Browsers keep a guest cart's signed token in the session; apps send it in the
 `X-Cart-Token` header. Signed-in customers always use their own cart.
@@ -9,8 +10,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest
 
+from shopstack.analytics.schema import Kind
+from shopstack.analytics.values import derived_event_id, to_minor
+from shopstack.analytics.web import action_record, cart_change_record
 from shopstack.checkout import services
 from shopstack.checkout.models import Cart
+from shopstack.orders.models import Order
 
 CART_SESSION_KEY = "checkout.cart_token"
 CART_TOKEN_HEADER = "X-Cart-Token"
@@ -36,3 +41,29 @@ def remember_session_cart(request: HttpRequest, cart: Cart) -> None:
     signed = services.cart_token_sign(cart=cart)
     if request.session.get(CART_SESSION_KEY) != signed:
         request.session[CART_SESSION_KEY] = signed
+
+
+def cart_change_note(request: HttpRequest, change: services.LineChange) -> None:
+    """Tell analytics what the visitor's change did (units added or taken away)."""
+    variant = change.variant
+    cart_change_record(
+        request,
+        product_id=variant.product_id,
+        variant_id=variant.pk,
+        change=change.change,
+        unit_price=variant.price_amount,
+        currency=variant.currency,
+    )
+
+
+def order_placed_note(request: HttpRequest, order: Order) -> None:
+    """The order this visit placed: what ties a session (and its campaign) to revenue.
+    Its event id comes from the order, so a resent placement is kept once."""
+    action_record(
+        request,
+        Kind.ORDER_PLACED,
+        event_id=derived_event_id("order_placed", order.pk),
+        order_id=order.pk,
+        value_minor=to_minor(order.total_amount, order.currency),
+        currency=order.currency,
+    )

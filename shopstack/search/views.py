@@ -15,6 +15,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
+from shopstack.analytics.schema import Kind
+from shopstack.analytics.web import action_record, page_about
 from shopstack.catalog.selectors import first_images
 from shopstack.core.clients import client_address
 from shopstack.core.errors import ValidationFailed
@@ -138,6 +140,8 @@ def search(request: HttpRequest) -> HttpResponse:
             error.message
         ]
         return render(request, "search/results.html", context, status=400)
+    if text.strip():
+        page_about(request, Kind.SEARCH, search_query=text[:200], result_count=outcome.result.total)
     documents = selectors.documents_by_id([hit.id for hit in outcome.result.hits])
     images = first_images(list(documents))
     offset = (page - 1) * PER_PAGE
@@ -148,7 +152,14 @@ def search(request: HttpRequest) -> HttpResponse:
             "title": mark_safe(hit.highlights.get("title", "")),  # escaped by highlight()
             "click": reverse("storefront:search-click")
             + "?"
-            + urlencode({"log": outcome.log_token or "", "product": hit.id, "pos": offset + index + 1}),
+            + urlencode(
+                {
+                    "log": outcome.log_token or "",
+                    "product": hit.id,
+                    "pos": offset + index + 1,
+                    "q": text[:200],
+                }
+            ),
         }
         for index, hit in enumerate(outcome.result.hits)
         if hit.id in documents
@@ -224,6 +235,13 @@ def click(request: HttpRequest) -> HttpResponse:
         raise Http404("No such product")
     if log:
         search_click(log_token=log, product_id=product_id, position=position)
+    action_record(
+        request,
+        Kind.SEARCH_CLICK,
+        search_query=request.GET.get("q", "")[:200],
+        product_id=product_id,
+        position=position,
+    )
     response = HttpResponseRedirect(reverse("storefront:product", args=[document.slug]))
     response["X-Robots-Tag"] = "noindex"
     return response

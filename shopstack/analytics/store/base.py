@@ -58,3 +58,7 @@ class EventStore:
     def ping(self) -> bool:
         """True when the store answers (the readiness probe asks)."""
         raise NotImplementedError("EventStore subclasses must implement ping()")
+
+    def close(self) -> None:
+        """Let go of this thread's connection (the next call opens another): tests close it
+        before their database is dropped."""

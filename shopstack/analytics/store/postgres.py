@@ -109,3 +109,9 @@ class PostgresEventStore(EventStore):
         except psycopg.Error:
             return False
         return True
+
+    def close(self) -> None:
+        connection: psycopg.Connection | None = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -116,8 +117,22 @@ def cart_add(*, cart: Cart, variant_id: int | str, quantity: int | str) -> CartL
     return line
 
 
-def cart_set_quantity(*, cart: Cart, variant_id: int | str, quantity: int | str) -> CartLine | None:
-    """Set the quantity of a line already in the cart; 0 removes it (and returns None)."""
+@dataclass(frozen=True)
+class LineChange:
+    """How a line's quantity moved: what a caller keeps a record of (analytics)."""
+
+    variant: ProductVariant
+    before: int
+    after: int
+    line: CartLine | None  # None once the line is gone
+
+    @property
+    def change(self) -> int:
+        return self.after - self.before
+
+
+def cart_line_set(*, cart: Cart, variant_id: int | str, quantity: int | str) -> LineChange:
+    """Set the quantity of a line already in the cart; 0 removes it."""
     count = _parse_quantity(quantity, lowest=0)
     pk = _parse_id(variant_id)
     with transaction.atomic():
@@ -129,28 +144,40 @@ def cart_set_quantity(*, cart: Cart, variant_id: int | str, quantity: int | str)
         )
         if line is None:
             raise NotFound("That item is not in your cart.", fields={"variant_id": ["Not in your cart."]})
+        before = line.quantity
         if count == 0:
             line.delete()
             _touch(cart)
-            return None
+            return LineChange(variant=line.variant, before=before, after=0, line=None)
         if not line.variant.product.is_published:
             raise ValidationFailed(NOT_FOR_SALE, fields={"quantity": [f"{NOT_FOR_SALE} Please remove it."]})
         _check_available(line.variant, wanted=count, have=0)
         line.quantity = count
         line.save(update_fields=["quantity"])
         _touch(cart)
-    return line
+    return LineChange(variant=line.variant, before=before, after=count, line=line)
 
 
-def cart_remove(*, cart: Cart, variant_id: int | str) -> None:
+def cart_set_quantity(*, cart: Cart, variant_id: int | str, quantity: int | str) -> CartLine | None:
+    """Set the quantity of a line already in the cart; 0 removes it (and returns None)."""
+    return cart_line_set(cart=cart, variant_id=variant_id, quantity=quantity).line
+
+
+def cart_remove(*, cart: Cart, variant_id: int | str) -> LineChange:
     """Take a line out of the cart; NotFound if it is not there."""
     pk = _parse_id(variant_id)
     with transaction.atomic():
         locked = _lock_open(cart)
-        deleted, _ = CartLine.objects.filter(cart=locked, variant_id=pk).delete() if pk else (0, {})
-        if not deleted:
+        line = (
+            CartLine.objects.select_related("variant").filter(cart=locked, variant_id=pk).first()
+            if pk
+            else None
+        )
+        if line is None:
             raise NotFound("That item is not in your cart.", fields={"variant_id": ["Not in your cart."]})
+        line.delete()
         _touch(cart)
+    return LineChange(variant=line.variant, before=line.quantity, after=0, line=None)
 
 
 def cart_clear(*, cart: Cart) -> None:

@@ -9,6 +9,8 @@ from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from shopstack.analytics.schema import Kind
+from shopstack.analytics.web import page_about
 from shopstack.catalog import selectors
 from shopstack.core.forms import text_checked_by_form
 from shopstack.storefront import seo
@@ -38,6 +40,21 @@ def _listing_params(version: datetime | None) -> frozenset[str]:
     return held[2]
 
 
+_category_ids: tuple[datetime | None, dict[str, int]] | None = None
+
+
+def _category_id(version: datetime | None, slug: str) -> int | None:
+    """A published category's id by its slug, kept per process for the catalog version
+    (one query for the whole, small, tree when it changes), so a cached page knows what it
+    shows without a query of its own."""
+    global _category_ids
+    held = _category_ids
+    if held is None or held[0] != version:
+        held = (version, selectors.published_category_ids())
+        _category_ids = held
+    return held[1].get(slug)
+
+
 @text_checked_by_form
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     """Products of a category and everything below it, filtered, sorted and paged by GET.
@@ -45,6 +62,9 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
     Freshness is the catalog version: any product or category change renews the page."""
     version = selectors.catalog_version()
     params = _listing_params(version)
+    category_id = _category_id(version, slug)
+    if category_id is not None:
+        page_about(request, Kind.LIST_VIEW, category_id=category_id, list_name="category")
     # htmx asks for the results only; a history restore needs the whole page again.
     fragment = bool(request.htmx) and not request.htmx.history_restore_request
     return cached_page(
@@ -117,6 +137,7 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
     if found is None:
         raise Http404("No such product")
     pk, updated_at, categories_at = found
+    page_about(request, Kind.PRODUCT_VIEW, product_id=pk)
     # No query parameter changes a product page (params left empty): `?utm_source=...`
     # shares its one entry.
     return cached_page(
