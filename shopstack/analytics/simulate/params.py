@@ -34,7 +34,7 @@ class Source(IntEnum):
 
 
 class Depth(IntEnum):
-    """How far a visit went. Values above CART are the checkout step reached (0 = contact)."""
+    """How far a visit went. Values above CART are the checkout step reached (0 = begin)."""
 
     BOUNCE = 0  # one page
     BROWSE = 1  # lists, searches, products

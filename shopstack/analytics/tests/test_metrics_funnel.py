@@ -55,7 +55,7 @@ def _fixture(root) -> None:
         *_visit(
             "s2",
             10,
-            [PAGE, VIEW, _add(1500), _add(500), _remove(500), *_checkout("contact", "address")],
+            [PAGE, VIEW, _add(1500), _add(500), _remove(500), *_checkout("begin", "address")],
             device="tablet",
         ),
         *_visit("s3", 11, [PAGE, VIEW, _add(1000), _remove(3000)], device="tablet"),
@@ -99,7 +99,7 @@ def test_a_strict_funnel_with_abandonment_at_each_step(engine_for, tmp_path):
         "session": 7,  # s1..s7
         "product_view": 5,  # not s5, s6
         "cart_add": 4,  # s1, s2, s3, s7
-        "checkout_contact": 3,  # s1, s2, s7
+        "checkout_begin": 3,  # s1, s2, s7
         "checkout_address": 3,
         "checkout_shipping": 2,  # s1, s7
         "checkout_payment": 2,
