@@ -7,15 +7,14 @@ process loses nothing that was committed; a power cut may lose the last moments.
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from shopstack.analytics.schema import FIELD_NAMES, AnalyticsEvent
 from shopstack.analytics.store.base import DayBatch, EventStore
 from shopstack.analytics.store.columns import event_row, rows_table
+from shopstack.core.sqlite_file import SqliteFileConnections
 
 _COLUMNS = ", ".join(FIELD_NAMES)
 _SCHEMA = f"""
@@ -28,21 +27,10 @@ _INSERT = f"INSERT INTO events (day, {_COLUMNS}) VALUES ({', '.join('?' * (len(F
 class SqliteFileEventStore(EventStore):
     def __init__(self, path: str) -> None:
         self.path = Path(path)
-        self._local = threading.local()
+        self._connections = SqliteFileConnections(self.path, synchronous="NORMAL", schema=_SCHEMA)
 
     def _connection(self) -> sqlite3.Connection:
-        # One connection per thread and process: sqlite3 connections must not be shared
-        # across threads, nor survive into a forked worker.
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None or self._local.pid != os.getpid():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=True)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(_SCHEMA)
-            self._local.connection = connection
-            self._local.pid = os.getpid()
-        return connection
+        return self._connections.get()
 
     def append(self, events: Sequence[AnalyticsEvent]) -> None:
         if not events:

@@ -8,13 +8,12 @@ which only lifts a limit early.
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
 from shopstack.core.counters.base import CounterBackend
+from shopstack.core.sqlite_file import SqliteFileConnections
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (
@@ -39,22 +38,11 @@ _SWEEP_EVERY = 5000
 class SqliteFileCounters(CounterBackend):
     def __init__(self, path: str) -> None:
         self.path = Path(path)
-        self._local = threading.local()
+        self._connections = SqliteFileConnections(self.path, synchronous="OFF", schema=_SCHEMA)
         self._hits_since_sweep = 0
 
     def _connection(self) -> sqlite3.Connection:
-        # One connection per thread and process: sqlite3 connections must not be shared
-        # across threads, nor survive into a forked worker.
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None or self._local.pid != os.getpid():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=True)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=OFF")
-            connection.execute(_SCHEMA)
-            self._local.connection = connection
-            self._local.pid = os.getpid()
-        return connection
+        return self._connections.get()
 
     def hit(self, key: str, *, window: int, expires_at: float) -> int:
         connection = self._connection()
