@@ -34,7 +34,7 @@ def _make(kind: str, tmp_path) -> EventStore:
 
 
 @pytest.fixture(params=["sqlite_file", "postgres"])
-def store(request, tmp_path, django_db_setup):
+def store(request, tmp_path, transactional_db):
     made = _make(request.param, tmp_path)
     yield made
     if isinstance(made, PostgresEventStore):
