@@ -11,10 +11,13 @@ these tests), compared with the five days before (April 29th to May 3rd).
 - Visit s3 (visitor v3, desktop, from Facebook): one page.
 - Before the week, visit p1 (visitor v1): one page on May 1st.
 
-Orders: 1 (customer 10, May 4th, GBP 25.00 of which 5.00 refunded, shipped the next
-day by Royal Mail and delivered the day after), 2 (customer 11, May 6th, GBP 12.34, Express,
-never shipped: overdue), 3 (customer 10, April 30th, GBP 9.00: the comparison period, and
-what makes customer 10 returning). The newsletter cost GBP 10.00 on May 5th.
+Orders: 1 (customer 10, May 4th, GBP 25.00 of which 5.00 refunded, GBP 4.00 of shipping,
+paid a minute later, shipped a day later by Royal Mail and delivered a day after that), 2
+(customer 11, placed by the app without a tracked visit on May 6th, GBP 12.34 with GBP 9.95
+of Express shipping, paid two minutes later, never shipped: overdue), 3 (customer 10, April
+30th, GBP 9.00: the comparison period, and what makes customer 10 returning). The
+newsletter cost GBP 10.00 on May 5th. Stock: the mug has 10 available on May 7th and 8th;
+the laptop stand none on the 7th and 3 on the 8th.
 """
 
 from __future__ import annotations
@@ -131,6 +134,8 @@ def write_shop(root: Path) -> None:
                 "customer_id": 10,
                 "placed_at": at("2026-04-30 15:00"),
                 "paid_at": at("2026-04-30 15:00"),
+                "shipped_at": at("2026-05-01 10:00"),
+                "delivered_at": at("2026-05-02 10:00"),
                 "total_minor": 900,
                 **delivered,
             },
