@@ -31,16 +31,16 @@ from shopstack.analytics.reports.dashboards import (
     search_report,
 )
 from shopstack.analytics.reports.query import ReportQuery, report_query
-from shopstack.api.analytics.params import ProductParams, ReportParams
+from shopstack.api.analytics.params import AnalyticsProductParams, AnalyticsReportParams
 from shopstack.api.analytics.schemas import (
-    CampaignsOut,
-    CustomersOut,
-    FulfilmentOut,
-    FunnelOut,
-    InventoryOut,
-    OverviewOut,
-    ProductsOut,
-    SearchOut,
+    AnalyticsCampaignsOut,
+    AnalyticsCustomersOut,
+    AnalyticsFulfilmentOut,
+    AnalyticsFunnelOut,
+    AnalyticsInventoryOut,
+    AnalyticsOverviewOut,
+    AnalyticsProductsOut,
+    AnalyticsSearchOut,
 )
 from shopstack.api.analytics.shapes import Json, Shaper
 from shopstack.api.auth import staff_with
@@ -76,11 +76,11 @@ fractions as text with four places (`"0.0250"` is 2.5%), given beside the counts
 worked out from, and null when there is nothing to divide by."""
 
 
-def _report_query(params: ReportParams) -> ReportQuery:
+def _report_query(params: AnalyticsReportParams) -> ReportQuery:
     return report_query(_as_text(params))
 
 
-def _as_text(params: ReportParams) -> dict[str, str]:
+def _as_text(params: AnalyticsReportParams) -> dict[str, str]:
     """The parameters as the report service reads them: text, absent ones left out."""
     values = params.model_dump()
     return {name: str(values[name]) for name in REPORT_PARAMETERS if values.get(name) is not None}
@@ -95,48 +95,60 @@ def _shaper() -> Shaper:
 
 
 def _compared(
-    response: HttpResponse, params: ReportParams, report: Callable[[ReportQuery], Any], shape: str
+    response: HttpResponse,
+    params: AnalyticsReportParams,
+    report: Callable[[ReportQuery], Any],
+    shape: Callable[[Shaper, Any], Json],
 ) -> Json:
+    """A report that compares: its query read (422 if bad), asked, and written out with the
+    current and the previous figures each shaped by `shape`."""
     query = _report_query(params)
     shaper = _shaper()
+    answer = shaper.compared(query, report(query), lambda figures: shape(shaper, figures))
     _private(response)
-    return shaper.compared(query, report(query), getattr(shaper, shape))
+    return answer
 
 
 @router.get(
     "/analytics/overview",
-    response={200: OverviewOut, **ERRORS},
+    response={200: AnalyticsOverviewOut, **ERRORS},
     summary="Analytics: overview",
     operation_id="analytics_overview",
     description="Visitors, sessions, conversion, orders, revenue and customers, with every day of the "
     "period, beside the comparison period's." + ACCESS,
 )
-def analytics_overview(request: HttpRequest, response: HttpResponse, params: Query[ReportParams]) -> Json:
-    return _compared(response, params, overview_report, "overview")
+def analytics_overview(
+    request: HttpRequest, response: HttpResponse, params: Query[AnalyticsReportParams]
+) -> Json:
+    return _compared(response, params, overview_report, Shaper.overview)
 
 
 @router.get(
     "/analytics/funnel",
-    response={200: FunnelOut, **ERRORS},
+    response={200: AnalyticsFunnelOut, **ERRORS},
     summary="Analytics: checkout funnel",
     operation_id="analytics_funnel",
     description="The strict funnel from a session to an order paid, with abandonment at each step and "
     "abandoned carts, beside the comparison period's." + ACCESS,
 )
-def analytics_funnel(request: HttpRequest, response: HttpResponse, params: Query[ReportParams]) -> Json:
-    return _compared(response, params, funnel_report, "funnel")
+def analytics_funnel(
+    request: HttpRequest, response: HttpResponse, params: Query[AnalyticsReportParams]
+) -> Json:
+    return _compared(response, params, funnel_report, Shaper.funnel)
 
 
 @router.get(
     "/analytics/products",
-    response={200: ProductsOut, **ERRORS},
+    response={200: AnalyticsProductsOut, **ERRORS},
     summary="Analytics: products",
     operation_id="analytics_products",
     description="A page of the products table (sorted by `sort` and `direction`, `limit` rows from "
     "`offset`), the best and worst sellers, and products viewed often but rarely bought. No "
     "comparison." + ACCESS,
 )
-def analytics_products(request: HttpRequest, response: HttpResponse, params: Query[ProductParams]) -> Json:
+def analytics_products(
+    request: HttpRequest, response: HttpResponse, params: Query[AnalyticsProductParams]
+) -> Json:
     # Both checked before anything runs, every bad parameter named at once.
     fields: dict[str, list[str]] = {}
     query = page = None
@@ -158,38 +170,44 @@ def analytics_products(request: HttpRequest, response: HttpResponse, params: Que
 
 @router.get(
     "/analytics/search",
-    response={200: SearchOut, **ERRORS},
+    response={200: AnalyticsSearchOut, **ERRORS},
     summary="Analytics: site search",
     operation_id="analytics_search",
     description="Searches, click-through, zero-result searches, search-to-purchase conversion and the "
     "top and zero-result queries, beside the comparison period's." + ACCESS,
 )
-def analytics_search(request: HttpRequest, response: HttpResponse, params: Query[ReportParams]) -> Json:
-    return _compared(response, params, search_report, "search")
+def analytics_search(
+    request: HttpRequest, response: HttpResponse, params: Query[AnalyticsReportParams]
+) -> Json:
+    return _compared(response, params, search_report, Shaper.search)
 
 
 @router.get(
     "/analytics/campaigns",
-    response={200: CampaignsOut, **ERRORS},
+    response={200: AnalyticsCampaignsOut, **ERRORS},
     summary="Analytics: campaigns and ads",
     operation_id="analytics_campaigns",
     description="Sessions, orders and revenue by traffic source, and orders attributed by last "
     "non-direct click with ad spend, cost per order and return on ad spend, beside the comparison "
     "period's." + ACCESS,
 )
-def analytics_campaigns(request: HttpRequest, response: HttpResponse, params: Query[ReportParams]) -> Json:
-    return _compared(response, params, campaigns_report, "campaigns")
+def analytics_campaigns(
+    request: HttpRequest, response: HttpResponse, params: Query[AnalyticsReportParams]
+) -> Json:
+    return _compared(response, params, campaigns_report, Shaper.campaigns)
 
 
 @router.get(
     "/analytics/customers",
-    response={200: CustomersOut, **ERRORS},
+    response={200: AnalyticsCustomersOut, **ERRORS},
     summary="Analytics: customers",
     operation_id="analytics_customers",
     description="Sales by country, new and returning customers (beside the comparison period's), "
     "cohort retention, RFM segments and age bands." + ACCESS,
 )
-def analytics_customers(request: HttpRequest, response: HttpResponse, params: Query[ReportParams]) -> Json:
+def analytics_customers(
+    request: HttpRequest, response: HttpResponse, params: Query[AnalyticsReportParams]
+) -> Json:
     query = _report_query(params)
     report = customers_report(query)
     _private(response)
@@ -198,27 +216,31 @@ def analytics_customers(request: HttpRequest, response: HttpResponse, params: Qu
 
 @router.get(
     "/analytics/fulfilment",
-    response={200: FulfilmentOut, **ERRORS},
+    response={200: AnalyticsFulfilmentOut, **ERRORS},
     summary="Analytics: fulfilment",
     operation_id="analytics_fulfilment",
     description="Time to paid, shipped and delivered, late shipments and deliveries and shipping "
     "charged, overall and by carrier, shipping method, zone and warehouse, beside the comparison "
     "period's." + ACCESS,
 )
-def analytics_fulfilment(request: HttpRequest, response: HttpResponse, params: Query[ReportParams]) -> Json:
-    return _compared(response, params, fulfilment_report, "fulfilment")
+def analytics_fulfilment(
+    request: HttpRequest, response: HttpResponse, params: Query[AnalyticsReportParams]
+) -> Json:
+    return _compared(response, params, fulfilment_report, Shaper.fulfilment)
 
 
 @router.get(
     "/analytics/inventory",
-    response={200: InventoryOut, **ERRORS},
+    response={200: AnalyticsInventoryOut, **ERRORS},
     summary="Analytics: inventory",
     operation_id="analytics_inventory",
     description="Variants in stock, low and out of stock at the period's last snapshot, and per "
     "product its days of cover, days out of stock and estimated lost sales. No comparison; the "
     "country, channel and device filters do not apply to stock." + ACCESS,
 )
-def analytics_inventory(request: HttpRequest, response: HttpResponse, params: Query[ReportParams]) -> Json:
+def analytics_inventory(
+    request: HttpRequest, response: HttpResponse, params: Query[AnalyticsReportParams]
+) -> Json:
     query = _report_query(params)
     report = inventory_report(query)
     _private(response)

@@ -28,7 +28,11 @@ DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 MAX_OFFSET = 1_000_000_000
 
 if TYPE_CHECKING:
-    RangeName = CompareName = ChannelName = DeviceName = SortName = str
+    RangeName = str
+    CompareName = str
+    ChannelName = str
+    DeviceName = str
+    SortName = str
 else:
     # The report service's own lists, published as enums.
     RangeName = Literal[(*RANGES, CUSTOM)]
@@ -41,7 +45,7 @@ else:
 # Parameters -----------------------------------------------------------------------------
 
 
-class ReportParams(Schema):
+class AnalyticsReportParams(Schema):
     """What every report is asked for; read by `shopstack.analytics.reports.query.report_query`."""
 
     range: RangeName | None = Field(
@@ -90,7 +94,7 @@ class ReportParams(Schema):
     )
 
 
-class ProductParams(ReportParams):
+class AnalyticsProductParams(AnalyticsReportParams):
     """A report's parameters and the products table's order and page."""
 
     sort: SortName = Field("revenue", description="The column the table is ordered by (ties by product id).")
@@ -104,13 +108,13 @@ class ProductParams(ReportParams):
 # What every answer starts with -----------------------------------------------------------
 
 
-class PeriodOut(Schema):
+class AnalyticsPeriodOut(Schema):
     start: date = Field(description="The first day.")
     end: date = Field(description="The last day, included.")
     days: int = Field(description="Days from `start` to `end`, both included.")
 
 
-class FiltersOut(Schema):
+class AnalyticsFiltersOut(Schema):
     country: str | None = Field(description="ISO 3166-1 alpha-2 code, upper case; null when not filtered.")
     category: int | None = Field(
         description="Category id (and every category below it); null when not filtered."
@@ -119,15 +123,15 @@ class FiltersOut(Schema):
     device: str | None = Field(description="`phone`, `tablet`, `desktop` or `other`; null when not filtered.")
 
 
-class ReportOut(Schema):
+class AnalyticsReportOut(Schema):
     range: str = Field(description="The preset asked for, or `custom`.")
     compare: str = Field(description="The comparison asked for: `previous`, `year` or `none`.")
-    period: PeriodOut = Field(description="The days the report covers.")
-    previous_period: PeriodOut | None = Field(
+    period: AnalyticsPeriodOut = Field(description="The days the report covers.")
+    previous_period: AnalyticsPeriodOut | None = Field(
         description=(
             "The days of the comparison figures (`previous`); null with `compare=none` and in "
             "reports that show no comparison (products, inventory)."
         )
     )
-    filters: FiltersOut = Field(description="The filters applied.")
+    filters: AnalyticsFiltersOut = Field(description="The filters applied.")
     currency: str = Field(description="ISO 4217 code of every amount of money in the answer.")

@@ -13,12 +13,12 @@ from pydantic import Field
 
 from shopstack.analytics.metrics.funnel import STEPS
 from shopstack.analytics.metrics.referrers import Origin
-from shopstack.api.analytics.params import MONEY, RATE, ReportOut
+from shopstack.api.analytics.params import MONEY, RATE, AnalyticsReportOut
 
 # Overview --------------------------------------------------------------------------------
 
 
-class TrafficOut(Schema):
+class AnalyticsTrafficOut(Schema):
     visitors: int = Field(description="People with a page view (bots never count).")
     sessions: int = Field(description="Sessions with a page view.")
     bounced_sessions: int = Field(description="Sessions of one page.")
@@ -30,7 +30,7 @@ class TrafficOut(Schema):
     bot_events: int = Field(description="Events recorded from bots, counted apart.")
 
 
-class DayOut(Schema):
+class AnalyticsDayOut(Schema):
     day: date = Field(description="A day of the period.")
     sessions: int = Field(description="Sessions whose first page was on this day.")
     orders: int = Field(description="Orders placed on this day.")
@@ -39,8 +39,8 @@ class DayOut(Schema):
     net_revenue: str = Field(description="gross_revenue less refunded. " + MONEY)
 
 
-class OverviewFiguresOut(Schema):
-    traffic: TrafficOut = Field(description="Visitors and sessions.")
+class AnalyticsOverviewFiguresOut(Schema):
+    traffic: AnalyticsTrafficOut = Field(description="Visitors and sessions.")
     converted_sessions: int = Field(description="Sessions with a page view that placed an order.")
     conversion_rate: str | None = Field(description="converted_sessions / traffic.sessions. " + RATE)
     returning_visitors: int = Field(description="Visitors seen in the 365 days before the period.")
@@ -57,16 +57,18 @@ class OverviewFiguresOut(Schema):
     returning_customers: int = Field(
         description="Of customers, those with an order placed before the period."
     )
-    days: list[DayOut] = Field(
+    days: list[AnalyticsDayOut] = Field(
         description="Every day of the period, oldest first (days with nothing show zeros)."
     )
 
 
-class OverviewOut(ReportOut):
+class AnalyticsOverviewOut(AnalyticsReportOut):
     """Traffic, conversion, orders and revenue, beside the comparison period's."""
 
-    current: OverviewFiguresOut = Field(description="The period's figures.")
-    previous: OverviewFiguresOut | None = Field(description="The comparison period's; null without one.")
+    current: AnalyticsOverviewFiguresOut = Field(description="The period's figures.")
+    previous: AnalyticsOverviewFiguresOut | None = Field(
+        description="The comparison period's; null without one."
+    )
 
 
 # Funnel ----------------------------------------------------------------------------------
@@ -77,7 +79,7 @@ else:
     StepName = Literal[STEPS]
 
 
-class StepOut(Schema):
+class AnalyticsStepOut(Schema):
     name: StepName = Field(description="The step, in funnel order.")
     sessions: int = Field(description="Sessions that reached this step and every one before it.")
     abandoned: int = Field(description="The step before's sessions less this step's (0 at the first step).")
@@ -87,25 +89,27 @@ class StepOut(Schema):
     share: str | None = Field(description="sessions / the first step's sessions. " + RATE)
 
 
-class FunnelFiguresOut(Schema):
-    steps: list[StepOut] = Field(description="Every step, from a session to an order paid.")
+class AnalyticsFunnelFiguresOut(Schema):
+    steps: list[AnalyticsStepOut] = Field(description="Every step, from a session to an order paid.")
     abandoned_carts: int = Field(description="Sessions with a cart add and no order placed.")
     abandoned_cart_value: str = Field(
         description="What those sessions added less what they removed, never below zero each. " + MONEY
     )
 
 
-class FunnelOut(ReportOut):
+class AnalyticsFunnelOut(AnalyticsReportOut):
     """The strict checkout funnel, beside the comparison period's."""
 
-    current: FunnelFiguresOut = Field(description="The period's funnel.")
-    previous: FunnelFiguresOut | None = Field(description="The comparison period's; null without one.")
+    current: AnalyticsFunnelFiguresOut = Field(description="The period's funnel.")
+    previous: AnalyticsFunnelFiguresOut | None = Field(
+        description="The comparison period's; null without one."
+    )
 
 
 # Products --------------------------------------------------------------------------------
 
 
-class ProductRowOut(Schema):
+class AnalyticsProductRowOut(Schema):
     product_id: int = Field(description="The product's id.")
     name: str = Field(description="The product's name.")
     views: int = Field(description="product_view events.")
@@ -125,7 +129,7 @@ class ProductRowOut(Schema):
     return_rate: str | None = Field(description="units_returned / units. " + RATE)
 
 
-class ProductsOut(ReportOut):
+class AnalyticsProductsOut(AnalyticsReportOut):
     """The products table (a page of it), best and worst sellers, and products viewed often
     but rarely bought. No comparison: `previous_period` is null."""
 
@@ -134,12 +138,12 @@ class ProductsOut(ReportOut):
     limit: int = Field(description="Rows asked for.")
     offset: int = Field(description="Rows skipped.")
     total: int = Field(description="Rows in the whole table, for paging.")
-    items: list[ProductRowOut] = Field(description="This page of the table.")
-    best: list[ProductRowOut] = Field(description="The ten products of highest revenue.")
-    worst: list[ProductRowOut] = Field(
+    items: list[AnalyticsProductRowOut] = Field(description="This page of the table.")
+    best: list[AnalyticsProductRowOut] = Field(description="The ten products of highest revenue.")
+    worst: list[AnalyticsProductRowOut] = Field(
         description="The ten of lowest revenue; products that sold nothing first."
     )
-    viewed_not_bought: list[ProductRowOut] = Field(
+    viewed_not_bought: list[AnalyticsProductRowOut] = Field(
         description="Products with at least `viewed_not_bought_min_views` views and a conversion below "
         "`viewed_not_bought_below`, most viewed first."
     )
@@ -150,7 +154,7 @@ class ProductsOut(ReportOut):
 # Search ----------------------------------------------------------------------------------
 
 
-class QueryOut(Schema):
+class AnalyticsQueryOut(Schema):
     query: str = Field(description="The query, lower case, runs of spaces as one, trimmed.")
     searches: int = Field(description="Searches for it.")
     sessions: int = Field(description="Sessions that searched for it.")
@@ -159,7 +163,7 @@ class QueryOut(Schema):
     click_through: str | None = Field(description="clicks / searches. " + RATE)
 
 
-class SearchFiguresOut(Schema):
+class AnalyticsSearchFiguresOut(Schema):
     searches: int = Field(description="search events.")
     search_sessions: int = Field(description="Sessions with a search.")
     clicks: int = Field(description="search_click events.")
@@ -170,17 +174,21 @@ class SearchFiguresOut(Schema):
     zero_result_rate: str | None = Field(description="zero_result_searches / searches. " + RATE)
     converted_search_sessions: int = Field(description="Sessions with a search that placed an order.")
     conversion_rate: str | None = Field(description="converted_search_sessions / search_sessions. " + RATE)
-    top_queries: list[QueryOut] = Field(description="The 20 most searched queries (ties alphabetically).")
-    zero_result_queries: list[QueryOut] = Field(
+    top_queries: list[AnalyticsQueryOut] = Field(
+        description="The 20 most searched queries (ties alphabetically)."
+    )
+    zero_result_queries: list[AnalyticsQueryOut] = Field(
         description="The 20 queries with most zero-result searches (ties alphabetically)."
     )
 
 
-class SearchOut(ReportOut):
+class AnalyticsSearchOut(AnalyticsReportOut):
     """Site search, beside the comparison period's."""
 
-    current: SearchFiguresOut = Field(description="The period's figures.")
-    previous: SearchFiguresOut | None = Field(description="The comparison period's; null without one.")
+    current: AnalyticsSearchFiguresOut = Field(description="The period's figures.")
+    previous: AnalyticsSearchFiguresOut | None = Field(
+        description="The comparison period's; null without one."
+    )
 
 
 # Campaigns -------------------------------------------------------------------------------
@@ -191,7 +199,7 @@ else:
     OriginName = Literal[tuple(origin.value for origin in Origin)]
 
 
-class SourceOut(Schema):
+class AnalyticsSourceOut(Schema):
     origin: OriginName = Field(
         description="`campaign` (utm tags), or the referrer's class: `direct`, `search`, `social` or "
         "`referral`."
@@ -201,8 +209,8 @@ class SourceOut(Schema):
     campaign: str = Field(description="utm_campaign (empty when untagged).")
 
 
-class SessionSourceOut(Schema):
-    source: SourceOut = Field(description="Where the sessions came from (their first page).")
+class AnalyticsSessionSourceOut(Schema):
+    source: AnalyticsSourceOut = Field(description="Where the sessions came from (their first page).")
     sessions: int = Field(description="Sessions credited to this source.")
     converted_sessions: int = Field(description="Of those, sessions with an order placed.")
     conversion_rate: str | None = Field(description="converted_sessions / sessions. " + RATE)
@@ -211,8 +219,10 @@ class SessionSourceOut(Schema):
     refunded: str = Field(description="Refunded on those orders. " + MONEY)
 
 
-class AttributedOut(Schema):
-    source: SourceOut = Field(description="The last non-direct session before each order (or direct).")
+class AnalyticsAttributedOut(Schema):
+    source: AnalyticsSourceOut = Field(
+        description="The last non-direct session before each order (or direct)."
+    )
     orders: int = Field(description="Orders placed in the period credited to it.")
     gross_revenue: str = Field(description="Their revenue. " + MONEY)
     refunded: str = Field(description="Refunded on them. " + MONEY)
@@ -226,25 +236,29 @@ class AttributedOut(Schema):
     )
 
 
-class CampaignsFiguresOut(Schema):
-    by_session: list[SessionSourceOut] = Field(description="Per source of the sessions, most sessions first.")
-    attributed: list[AttributedOut] = Field(
+class AnalyticsCampaignsFiguresOut(Schema):
+    by_session: list[AnalyticsSessionSourceOut] = Field(
+        description="Per source of the sessions, most sessions first."
+    )
+    attributed: list[AnalyticsAttributedOut] = Field(
         description="Orders by last non-direct click, with ad spend; most revenue first, then most orders, "
         "then most cost."
     )
 
 
-class CampaignsOut(ReportOut):
+class AnalyticsCampaignsOut(AnalyticsReportOut):
     """Traffic sources, attributed orders and ad spend, beside the comparison period's."""
 
-    current: CampaignsFiguresOut = Field(description="The period's figures.")
-    previous: CampaignsFiguresOut | None = Field(description="The comparison period's; null without one.")
+    current: AnalyticsCampaignsFiguresOut = Field(description="The period's figures.")
+    previous: AnalyticsCampaignsFiguresOut | None = Field(
+        description="The comparison period's; null without one."
+    )
 
 
 # Customers -------------------------------------------------------------------------------
 
 
-class CountryOut(Schema):
+class AnalyticsCountryOut(Schema):
     country: str = Field(
         description="ISO 3166-1 alpha-2 code, or `unknown` for sessions and orders without one."
     )
@@ -257,30 +271,30 @@ class CountryOut(Schema):
     )
 
 
-class CustomerGroupOut(Schema):
+class AnalyticsCustomerGroupOut(Schema):
     customers: int = Field(description="Distinct customers (0 for guests: a guest is not known again).")
     orders: int = Field(description="Revenue orders of the period.")
     revenue: str = Field(description="Their totals. " + MONEY)
     average_order_value: str | None = Field(description="revenue / orders. " + MONEY)
 
 
-class NewAndReturningFiguresOut(Schema):
-    new: CustomerGroupOut = Field(description="Customers with no counted order before the period.")
-    returning: CustomerGroupOut = Field(description="Customers who had ordered before the period.")
-    guests: CustomerGroupOut = Field(description="Orders without an account.")
+class AnalyticsNewAndReturningFiguresOut(Schema):
+    new: AnalyticsCustomerGroupOut = Field(description="Customers with no counted order before the period.")
+    returning: AnalyticsCustomerGroupOut = Field(description="Customers who had ordered before the period.")
+    guests: AnalyticsCustomerGroupOut = Field(description="Orders without an account.")
     new_customer_share: str | None = Field(
         description="new.customers / (new.customers + returning.customers). " + RATE
     )
 
 
-class NewAndReturningOut(Schema):
-    current: NewAndReturningFiguresOut = Field(description="The period's.")
-    previous: NewAndReturningFiguresOut | None = Field(
+class AnalyticsNewAndReturningOut(Schema):
+    current: AnalyticsNewAndReturningFiguresOut = Field(description="The period's.")
+    previous: AnalyticsNewAndReturningFiguresOut | None = Field(
         description="The comparison period's (`previous_period`); null without one."
     )
 
 
-class CohortOut(Schema):
+class AnalyticsCohortOut(Schema):
     month: date = Field(description="The first day of the month of the cohort's first orders.")
     customers: int = Field(description="Customers whose first counted order was in that month.")
     returned: list[int | None] = Field(
@@ -290,7 +304,7 @@ class CohortOut(Schema):
     retention: list[str | None] = Field(description="Each of `returned` / customers. " + RATE)
 
 
-class SegmentOut(Schema):
+class AnalyticsSegmentOut(Schema):
     name: str = Field(description="The RFM segment, best first: Champions, Loyal, ..., Hibernating.")
     customers: int = Field(description="Customers in it, as of the period's end.")
     share: str | None = Field(description="customers / every scored customer. " + RATE)
@@ -299,12 +313,12 @@ class SegmentOut(Schema):
     average_revenue: str | None = Field(description="revenue / customers. " + MONEY)
 
 
-class RfmOut(Schema):
+class AnalyticsRfmOut(Schema):
     customers: int = Field(description="Customers scored (with a counted order up to the period's end).")
-    segments: list[SegmentOut] = Field(description="Every segment, in a fixed order, best first.")
+    segments: list[AnalyticsSegmentOut] = Field(description="Every segment, in a fixed order, best first.")
 
 
-class AgeBandOut(Schema):
+class AnalyticsAgeBandOut(Schema):
     age_band: str = Field(description="From the customer's profile (kept with consent), or `unknown`.")
     customers: int = Field(description="Customers of the band who ordered in the period.")
     orders: int = Field(description="Their revenue orders.")
@@ -315,22 +329,24 @@ class AgeBandOut(Schema):
     conversion_rate: str | None = Field(description="converted_sessions / signed_in_sessions. " + RATE)
 
 
-class CustomersOut(ReportOut):
+class AnalyticsCustomersOut(AnalyticsReportOut):
     """Who buys. Only new and returning customers are compared (`previous_period` is theirs)."""
 
-    countries: list[CountryOut] = Field(description="Sales by country, most revenue first.")
-    new_and_returning: NewAndReturningOut = Field(description="New, returning and guest orders.")
-    retention: list[CohortOut] = Field(
+    countries: list[AnalyticsCountryOut] = Field(description="Sales by country, most revenue first.")
+    new_and_returning: AnalyticsNewAndReturningOut = Field(description="New, returning and guest orders.")
+    retention: list[AnalyticsCohortOut] = Field(
         description="The 13 monthly cohorts ending with the month of the period's end, oldest first."
     )
-    rfm: RfmOut = Field(description="Recency, frequency and monetary segments as of the period's end.")
-    age_bands: list[AgeBandOut] = Field(description="Orders and conversion by age band.")
+    rfm: AnalyticsRfmOut = Field(
+        description="Recency, frequency and monetary segments as of the period's end."
+    )
+    age_bands: list[AnalyticsAgeBandOut] = Field(description="Orders and conversion by age band.")
 
 
 # Fulfilment ------------------------------------------------------------------------------
 
 
-class LeadTimeOut(Schema):
+class AnalyticsLeadTimeOut(Schema):
     orders: int = Field(description="Orders that reached the stage.")
     p50_seconds: int | None = Field(
         description="Median seconds from placing (nearest rank); null without orders."
@@ -340,16 +356,16 @@ class LeadTimeOut(Schema):
     )
 
 
-class FulfilmentGroupOut(Schema):
+class AnalyticsFulfilmentGroupOut(Schema):
     key: str = Field(
         description="The carrier, shipping method, zone or warehouse (`unknown` for orders without one); "
         "`overall` for the figures of every order."
     )
     orders: int = Field(description="Orders placed in the period and not cancelled.")
     shipping_charged: str = Field(description="Shipping charged on them. " + MONEY)
-    paid: LeadTimeOut = Field(description="Time from placing to paid.")
-    shipped: LeadTimeOut = Field(description="Time from placing to shipped.")
-    delivered: LeadTimeOut = Field(description="Time from placing to delivered.")
+    paid: AnalyticsLeadTimeOut = Field(description="Time from placing to paid.")
+    shipped: AnalyticsLeadTimeOut = Field(description="Time from placing to shipped.")
+    delivered: AnalyticsLeadTimeOut = Field(description="Time from placing to delivered.")
     promised: int = Field(description="Orders whose shipping method promises a number of working days.")
     late_shipments: int = Field(description="Shipped more working days after the order day than promised.")
     overdue_unshipped: int = Field(description="Not shipped and already past the promise.")
@@ -359,27 +375,31 @@ class FulfilmentGroupOut(Schema):
     late_deliveries: int = Field(description="Delivered more working days after the order day than promised.")
 
 
-class FulfilmentFiguresOut(Schema):
-    overall: FulfilmentGroupOut = Field(description="Every order of the period.")
-    by_carrier: list[FulfilmentGroupOut] = Field(description="Per carrier of the first shipment, by key.")
-    by_shipping_method: list[FulfilmentGroupOut] = Field(description="Per shipping method, by key.")
-    by_zone: list[FulfilmentGroupOut] = Field(description="Per shipping zone, by key.")
-    by_warehouse: list[FulfilmentGroupOut] = Field(
+class AnalyticsFulfilmentFiguresOut(Schema):
+    overall: AnalyticsFulfilmentGroupOut = Field(description="Every order of the period.")
+    by_carrier: list[AnalyticsFulfilmentGroupOut] = Field(
+        description="Per carrier of the first shipment, by key."
+    )
+    by_shipping_method: list[AnalyticsFulfilmentGroupOut] = Field(description="Per shipping method, by key.")
+    by_zone: list[AnalyticsFulfilmentGroupOut] = Field(description="Per shipping zone, by key.")
+    by_warehouse: list[AnalyticsFulfilmentGroupOut] = Field(
         description="Per warehouse of the first allocation (its name, else its id), by key."
     )
 
 
-class FulfilmentOut(ReportOut):
+class AnalyticsFulfilmentOut(AnalyticsReportOut):
     """Lead times and lateness, beside the comparison period's."""
 
-    current: FulfilmentFiguresOut = Field(description="The period's figures.")
-    previous: FulfilmentFiguresOut | None = Field(description="The comparison period's; null without one.")
+    current: AnalyticsFulfilmentFiguresOut = Field(description="The period's figures.")
+    previous: AnalyticsFulfilmentFiguresOut | None = Field(
+        description="The comparison period's; null without one."
+    )
 
 
 # Inventory -------------------------------------------------------------------------------
 
 
-class StockStatusOut(Schema):
+class AnalyticsStockStatusOut(Schema):
     snapshot_day: date | None = Field(description="The period's last stock snapshot; null when it has none.")
     low_stock_units: int = Field(description="A variant with 1 up to this many units available is low.")
     in_stock: int = Field(description="Variants with more than low_stock_units available.")
@@ -387,7 +407,7 @@ class StockStatusOut(Schema):
     out_of_stock: int = Field(description="Variants with nothing available.")
 
 
-class ProductStockOut(Schema):
+class AnalyticsProductStockOut(Schema):
     product_id: int = Field(description="The product's id.")
     name: str = Field(description="The product's name.")
     price: str | None = Field(description="Its current price (products dimension); null if unknown. " + MONEY)
@@ -409,9 +429,11 @@ class ProductStockOut(Schema):
     lost_sales: str | None = Field(description="lost_units valued at price; null when either is. " + MONEY)
 
 
-class InventoryOut(ReportOut):
+class AnalyticsInventoryOut(AnalyticsReportOut):
     """Stock status and per-product cover, days out of stock and lost sales. No comparison:
     `previous_period` is null."""
 
-    status: StockStatusOut = Field(description="Variants in stock, low and out of stock.")
-    products: list[ProductStockOut] = Field(description="Every product with a snapshot in the period, by id.")
+    status: AnalyticsStockStatusOut = Field(description="Variants in stock, low and out of stock.")
+    products: list[AnalyticsProductStockOut] = Field(
+        description="Every product with a snapshot in the period, by id."
+    )

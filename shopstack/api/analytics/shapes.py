@@ -4,6 +4,7 @@ written out as the API writes numbers (params.py: money and rates as decimal tex
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -90,7 +91,7 @@ class Shaper:
             "currency": self.currency,
         }
 
-    def compared(self, query: ReportQuery, report: Compared[Any], shape: Any) -> Json:
+    def compared(self, query: ReportQuery, report: Compared[Any], shape: Callable[[Any], Json]) -> Json:
         return {
             **self.header(query, report.previous_period),
             "current": shape(report.current),
