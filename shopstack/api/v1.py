@@ -36,7 +36,8 @@ configured otherwise) is 413. Text anywhere in a request
 (body, query, path, headers) may not hold control characters (U+0000-U+001F,
 U+007F-U+009F, tabs and newlines included) or lone surrogates: 422 naming the field.
 
-**Caching.** GET answers carry an `ETag`; send it back in `If-None-Match` to get a 304.
+**Caching.** Catalog GET answers carry an `ETag`; send it back in `If-None-Match` to get
+a 304. The analytics reports are `Cache-Control: private, no-store`.
 
 **Money.** Prices are decimals as text (`"2.95"`) with an ISO 4217 `currency`.
 """
