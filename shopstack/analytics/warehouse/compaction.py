@@ -2,7 +2,9 @@
 
 For each day the store holds: read the day's events, merge them into the day's file (a
 late event for an old day is added to what is there, never replacing it), keep the first
-received of each event id, give a session to events that have none, sort by
+received of each event id (leaving out ids the neighbouring days' files already hold: an
+app's resent event may be corrected to the other side of midnight), give a session to
+events that have none, sort by
 (occurred_at, event_id), write the file atomically (files.py), and only then delete from
 the store exactly the rows that were read. A worker killed anywhere in between leaves
 either the old file and every event still in the store, or the new file and the events
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -60,10 +62,16 @@ def session_gap() -> timedelta:
     return timedelta(minutes=settings.ANALYTICS_SESSION_MINUTES)
 
 
-def events_merge(existing: pa.Table | None, incoming: pa.Table, *, gap: timedelta) -> pa.Table:
+def events_merge(
+    existing: pa.Table | None, incoming: pa.Table, *, gap: timedelta, kept_elsewhere: pa.Array | None = None
+) -> pa.Table:
     """The day's events: `existing` (the file) then `incoming` (the store, in the order it
-    received them), each event id once as first received, sessions given, sorted."""
-    parts = ([conform(existing, EVENTS)] if existing is not None else []) + [conform(incoming, EVENTS)]
+    received them), each event id once as first received, sessions given, sorted. Incoming
+    events whose id is in `kept_elsewhere` (held by a neighbouring day's file) are left out."""
+    incoming = conform(incoming, EVENTS)
+    if kept_elsewhere is not None and len(kept_elsewhere) and incoming.num_rows:
+        incoming = incoming.filter(pc.invert(pc.is_in(incoming.column("event_id"), value_set=kept_elsewhere)))
+    parts = ([conform(existing, EVENTS)] if existing is not None else []) + [incoming]
     combined = pa.concat_tables(parts)
     combined = combined.append_column(_ORDER, pa.array(range(combined.num_rows), type=pa.int64()))
     firsts = combined.group_by("event_id", use_threads=False).aggregate([(_ORDER, "min")])
@@ -82,7 +90,9 @@ def day_compact(store: EventStore, where: Warehouse, day: str, *, rebuild: bool 
     batch = store.read_day(day)
     existing = where.read(path, EVENTS)
     before = 0 if existing is None else existing.num_rows
-    merged = events_merge(existing, batch.events, gap=session_gap())
+    merged = events_merge(
+        existing, batch.events, gap=session_gap(), kept_elsewhere=_neighbours_ids(where, day, batch.events)
+    )
     added = merged.num_rows - before
     written = bool(added) or existing is None or rebuild
     if written and merged.num_rows:
@@ -97,6 +107,21 @@ def day_compact(store: EventStore, where: Warehouse, day: str, *, rebuild: bool 
         deleted=deleted,
         written=written,
     )
+
+
+def _neighbours_ids(where: Warehouse, day: str, incoming: pa.Table) -> pa.Array | None:
+    """The ids of the files of the days before and after `day`: a resent app event whose
+    clock correction differs between its attempts (ingest.py) may have its copies on either
+    side of midnight, and the one compacted first is the one kept."""
+    if incoming.num_rows == 0:
+        return None
+    found = []
+    for offset in (-1, 1):
+        other = (date.fromisoformat(day) + timedelta(days=offset)).isoformat()
+        table = where.read(events_path(where.root, other), EVENTS, columns=["event_id"])
+        if table is not None:
+            found.append(table.column("event_id").combine_chunks())
+    return pa.concat_arrays(found) if found else None
 
 
 def events_compact(
