@@ -1,0 +1,133 @@
+"""Order events are never lost: a real worker process running the outbox, killed with
+SIGKILL (shopstack.core.faults) just after the analytics handler's delivery was committed as
+done, has already stored the event; killed before that commit, the delivery runs again and
+the warehouse still keeps the event once.
+
+The worker runs with the production flush interval (0.5 s), so an event handed to the
+process's buffer instead of appended would be lost with the process, and these tests fail."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from shopstack.analytics import handlers
+from shopstack.analytics.schema import Kind
+from shopstack.analytics.store import event_store
+from shopstack.analytics.tests.conftest import recorded
+from shopstack.analytics.values import derived_event_id, order_placed_event_id
+from shopstack.analytics.warehouse.compaction import events_compact
+from shopstack.analytics.warehouse.files import warehouse
+from shopstack.analytics.warehouse.layout import EVENTS, events_path
+from shopstack.core.events import handler_name
+from shopstack.core.models import OutboxDelivery, OutboxEvent
+from shopstack.testing.customer_orders import make_customer, make_order
+from shopstack.testing.orders import ROOT, database_url
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+_CHILD = """
+import json, os
+import django
+django.setup()
+from django.conf import settings
+for name, value in json.loads(os.environ["ANALYTICS_TEST_SETTINGS"]).items():
+    setattr(settings, name, value)
+from shopstack.core.events import outbox_dispatch_pending
+outbox_dispatch_pending()
+"""
+
+
+def _worker(faults: str = "") -> subprocess.CompletedProcess[bytes]:
+    environment = {
+        **{name: value for name, value in os.environ.items() if name != "SHOPSTACK_FAULTS"},
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url(),
+        "SHOPSTACK_FAULTS": faults,
+        "ANALYTICS_TEST_SETTINGS": json.dumps(
+            {
+                "ANALYTICS_EVENT_STORE": settings.ANALYTICS_EVENT_STORE,
+                "ANALYTICS_WAREHOUSE_ROOT": settings.ANALYTICS_WAREHOUSE_ROOT,
+                "ANALYTICS_FLUSH_SECONDS": 0.5,  # as in production: buffered events wait
+            }
+        ),
+    }
+    return subprocess.run(
+        [sys.executable, "-c", _CHILD], cwd=ROOT, env=environment, capture_output=True, timeout=600
+    )
+
+
+def _analytics_delivery(name: str, order, **payload) -> OutboxDelivery:
+    """The order's domain event with a delivery to the analytics handler only (other
+    contexts' handlers are left out, so the worker's first delivery is this one)."""
+    now = timezone.now()
+    event = OutboxEvent.objects.create(
+        name=name,
+        aggregate_type="order",
+        aggregate_id=str(order.pk),
+        payload={"order_id": order.pk, **payload},
+        dispatched_at=now,
+    )
+    return OutboxDelivery.objects.create(
+        event=event,
+        handler=handler_name(handlers.on_order_event),
+        aggregate=f"order:{order.pk}",
+        next_attempt_at=now,
+    )
+
+
+@pytest.fixture
+def order(settings, tmp_path):
+    settings.ANALYTICS_WAREHOUSE_ROOT = str(tmp_path / "warehouse")
+    event_store().clear()
+    yield make_order(customer=make_customer())
+    event_store().clear()
+
+
+def test_a_worker_killed_once_the_delivery_is_done_has_already_stored_the_order_placed(order):
+    delivery = _analytics_delivery("OrderPlaced", order)
+
+    killed = _worker(faults="outbox_after_delivery_done:kill")
+
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode(errors="replace")
+    delivery.refresh_from_db()
+    assert delivery.state == OutboxDelivery.State.DONE  # never run again: the event must be stored
+    (placed,) = recorded(Kind.ORDER_PLACED)
+    assert placed["event_id"] == order_placed_event_id(order.pk)
+    assert (placed["order_id"], placed["value_minor"], placed["customer_id"]) == (
+        order.pk,
+        2235,
+        order.customer_id,
+    )
+
+
+def test_a_worker_killed_before_the_delivery_is_done_runs_it_again_and_the_event_counts_once(order):
+    delivery = _analytics_delivery("OrderCaptured", order, amount="22.35", currency="GBP")
+
+    killed = _worker(faults="outbox_after_handler:kill")
+
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode(errors="replace")
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == (OutboxDelivery.State.PENDING, 0)
+    assert [row["kind"] for row in recorded()] == [Kind.ORDER_PAID]  # stored before the kill
+
+    again = _worker()
+
+    assert again.returncode == 0, again.stderr.decode(errors="replace")
+    delivery.refresh_from_db()
+    assert delivery.state == OutboxDelivery.State.DONE
+    assert len(recorded(Kind.ORDER_PAID)) == 2  # the retry wrote the same event again
+    events_compact()
+    where = warehouse()
+    day = recorded_day = delivery.event.created_at.date().isoformat()
+    table = where.read(events_path(where.root, recorded_day), EVENTS)
+    assert table is not None, day
+    assert table.column("event_id").to_pylist() == [derived_event_id("outbox", delivery.event_id)]
+    assert event_store().count() == 0
