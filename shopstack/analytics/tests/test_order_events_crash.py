@@ -8,19 +8,16 @@ process's buffer instead of appended would be lost with the process, and these t
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
+from datetime import UTC
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from shopstack.analytics import handlers
 from shopstack.analytics.schema import Kind
 from shopstack.analytics.store import event_store
+from shopstack.analytics.tests.child_process import child_run
 from shopstack.analytics.tests.conftest import recorded
 from shopstack.analytics.values import derived_event_id, order_placed_event_id
 from shopstack.analytics.warehouse.compaction import events_compact
@@ -29,38 +26,17 @@ from shopstack.analytics.warehouse.layout import EVENTS, events_path
 from shopstack.core.events import handler_name
 from shopstack.core.models import OutboxDelivery, OutboxEvent
 from shopstack.testing.customer_orders import make_customer, make_order
-from shopstack.testing.orders import ROOT, database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-_CHILD = """
-import json, os
-import django
-django.setup()
-from django.conf import settings
-for name, value in json.loads(os.environ["ANALYTICS_TEST_SETTINGS"]).items():
-    setattr(settings, name, value)
-from shopstack.core.events import outbox_dispatch_pending
-outbox_dispatch_pending()
-"""
 
-
-def _worker(faults: str = "") -> subprocess.CompletedProcess[bytes]:
-    environment = {
-        **{name: value for name, value in os.environ.items() if name != "SHOPSTACK_FAULTS"},
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": database_url(),
-        "SHOPSTACK_FAULTS": faults,
-        "ANALYTICS_TEST_SETTINGS": json.dumps(
-            {
-                "ANALYTICS_EVENT_STORE": settings.ANALYTICS_EVENT_STORE,
-                "ANALYTICS_WAREHOUSE_ROOT": settings.ANALYTICS_WAREHOUSE_ROOT,
-                "ANALYTICS_FLUSH_SECONDS": 0.5,  # as in production: buffered events wait
-            }
-        ),
-    }
-    return subprocess.run(
-        [sys.executable, "-c", _CHILD], cwd=ROOT, env=environment, capture_output=True, timeout=600
+def _worker(faults: str = ""):
+    # Delivering the outbox as the task worker does, with the production flush interval:
+    # buffered events wait for it.
+    return child_run(
+        "from shopstack.core.events import outbox_dispatch_pending\noutbox_dispatch_pending()",
+        faults=faults,
+        ANALYTICS_FLUSH_SECONDS=0.5,
     )
 
 
@@ -126,8 +102,8 @@ def test_a_worker_killed_before_the_delivery_is_done_runs_it_again_and_the_event
     assert len(recorded(Kind.ORDER_PAID)) == 2  # the retry wrote the same event again
     events_compact()
     where = warehouse()
-    day = recorded_day = delivery.event.created_at.date().isoformat()
-    table = where.read(events_path(where.root, recorded_day), EVENTS)
+    day = delivery.event.created_at.astimezone(UTC).date().isoformat()
+    table = where.read(events_path(where.root, day), EVENTS)
     assert table is not None, day
     assert table.column("event_id").to_pylist() == [derived_event_id("outbox", delivery.event_id)]
     assert event_store().count() == 0
