@@ -265,7 +265,7 @@ def customers_page(query: ReportQuery, links: Links) -> Page:
             ),
             table=Table(
                 (
-                    Column("Customers", "text"),
+                    Column("Group", "text"),
                     Column("Customers", "count"),
                     Column("Orders"),
                     Column("Revenue", "money"),

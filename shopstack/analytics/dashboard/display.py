@@ -16,7 +16,7 @@ from django.conf import settings
 
 from shopstack.core.money import format_money, minor_units
 
-Kind = Literal["count", "money", "rate", "duration", "days", "text"]
+Kind = Literal["count", "money", "rate", "ratio", "duration", "days", "text"]
 # Which way is good for a number: up (revenue), down (bounce rate), or neither.
 Better = Literal["up", "down", "neutral"]
 
@@ -93,6 +93,8 @@ def value_text(kind: Kind, value: object) -> str:
         return duration_text(number)
     if kind == "days":
         return days_text(number)
+    if kind == "ratio":
+        return MISSING if number is None else f"{number:,.2f}\u00d7"
     return count_text(number)
 
 
@@ -105,7 +107,7 @@ def csv_value(kind: Kind, value: object) -> object:
         return money_amount(value)
     if kind == "rate" and isinstance(value, int | float):
         return round(value * 100, 4)
-    if kind == "days" and isinstance(value, float):
+    if kind in ("days", "ratio") and isinstance(value, float):
         return round(value, 2)
     if kind == "duration" and isinstance(value, int | float):
         return round(value)
@@ -126,7 +128,7 @@ def change_of(current: float | None, previous: float | None, better: Better) -> 
     if current is None or previous is None:
         return None
     if current == previous:
-        return Change("0%", "", "neutral", "no change")
+        return Change("no change", "", "neutral", "no change")
     if previous == 0:
         up = current > 0
         return Change(
@@ -228,6 +230,11 @@ class Chart:
     datasets: list[Dataset]
     stacked: bool = False
 
+    @property
+    def has_values(self) -> bool:
+        """False when every value is zero or missing: such a chart says nothing the table doesn't."""
+        return any(value for data in self.datasets for value in data.values)
+
     def as_json(self) -> dict[str, object]:
         return {
             "type": self.type,
@@ -254,6 +261,8 @@ def _chart_value(kind: Kind, value: float | int | None) -> float | int | None:
         return float(money_amount(value) or 0)
     if kind == "rate":
         return round(value * 100, 4)
+    if kind == "ratio":
+        return round(value, 4)
     return value
 
 

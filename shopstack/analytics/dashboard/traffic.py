@@ -405,7 +405,7 @@ def campaigns_page(query: ReportQuery, links: Links) -> Page:
             Headline("Ad spend", "money", now[2], before[2] if before else None, better="neutral"),
             Headline(
                 "Return on ad spend",
-                "rate",
+                "ratio",
                 now[3] / now[2] if now[2] else None,
                 (before[3] / before[2] if before[2] else None) if before else None,
             ),
@@ -468,7 +468,7 @@ def campaigns_page(query: ReportQuery, links: Links) -> Page:
                     Column("Net revenue", "money"),
                     Column("Ad spend", "money"),
                     Column("Cost per order", "money"),
-                    Column("Return on ad spend", "rate"),
+                    Column("Return on ad spend", "ratio"),
                 ),
                 [
                     (
@@ -478,7 +478,7 @@ def campaigns_page(query: ReportQuery, links: Links) -> Page:
                         Cell(row.net_minor, "money"),
                         Cell(row.cost_minor, "money"),
                         Cell(row.cost_per_order_minor, "money"),
-                        Cell(row.return_on_ad_spend, "rate"),
+                        Cell(row.return_on_ad_spend, "ratio"),
                     )
                     for row in attributed
                 ],

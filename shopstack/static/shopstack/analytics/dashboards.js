@@ -31,6 +31,7 @@
       return function (value) { return money.format(value); };
     }
     if (kind === "rate") return function (value) { return Number(value).toLocaleString(locale, { maximumFractionDigits: 2 }) + "%"; };
+    if (kind === "ratio") return function (value) { return Number(value).toLocaleString(locale, { maximumFractionDigits: 2 }) + "×"; };
     if (kind === "duration") return duration;
     if (kind === "days") return function (value) { return Number(value).toLocaleString(locale, { maximumFractionDigits: 1 }) + " d"; };
     var number = new Intl.NumberFormat(locale, options);

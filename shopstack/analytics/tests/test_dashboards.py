@@ -1,0 +1,445 @@
+"""The staff dashboards under /admin/analytics/: who may open them, the numbers each page
+shows from a small hand-made warehouse beside its comparison period, refused parameters,
+the CSV exports, compact now, and the page's security headers."""
+
+from __future__ import annotations
+
+import csv
+import html as markup
+import io
+import re
+from datetime import date
+
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import encrypt
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from shopstack.accounts.models import User
+from shopstack.analytics.dashboard.display import MISSING, change_of, duration_text, money_text, rate_text
+from shopstack.analytics.schema import AnalyticsEvent
+from shopstack.analytics.store import event_store
+from shopstack.analytics.tests.warehouse_fixtures import at, write_events, write_rows
+from shopstack.analytics.warehouse.files import warehouse
+from shopstack.analytics.warehouse.state import state_read
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ("overview", "funnel", "products", "search", "campaigns", "customers", "fulfilment", "inventory")
+# Two days, compared with the two before them.
+MAY = {"start": "2026-05-01", "end": "2026-05-02"}
+
+
+def _event(when: str, session: str, kind: str = "page_view", **fields) -> AnalyticsEvent:
+    fields.setdefault("visitor_id", f"visitor-{session}")
+    fields.setdefault("device", "phone")
+    fields.setdefault("country", "GB")
+    fields.setdefault("consent", True)
+    return AnalyticsEvent(kind=kind, occurred_at=at(when), session_id=session, **fields)
+
+
+def _shop(root) -> None:
+    """May 1st-2nd: a phone visit from a newsletter that searches, buys a mug (order 1,
+    £25.00) and pays; a desktop visit from France whose search finds nothing. April 29th-30th:
+    one visit and one order of £10.00."""
+    write_events(
+        root,
+        [
+            _event("2026-05-01 10:00", "s1", utm_source="newsletter", utm_medium="email", utm_campaign="may"),
+            _event("2026-05-01 10:01", "s1", "search", search_query="Blue  Mug", result_count=3),
+            _event(
+                "2026-05-01 10:02", "s1", "search_click", search_query="blue mug", product_id=1, position=1
+            ),
+            _event("2026-05-01 10:02", "s1"),
+            _event("2026-05-01 10:03", "s1", "product_view", product_id=1),
+            _event("2026-05-01 10:04", "s1", "cart_add", product_id=1, quantity=1, value_minor=2100),
+            *(
+                _event(f"2026-05-01 10:{10 + index}", "s1", "checkout_step", checkout_step=step)
+                for index, step in enumerate(("begin", "address", "shipping", "payment", "review"))
+            ),
+            _event("2026-05-01 10:30", "s1", "order_placed", order_id=1, value_minor=2500),
+            _event("2026-05-02 15:00", "s2", device="desktop", country="FR"),
+            _event(
+                "2026-05-02 15:01", "s2", "search", search_query="teapot", result_count=0, device="desktop"
+            ),
+            _event("2026-04-30 09:00", "s0", device="desktop"),
+        ],
+    )
+    paid = {"status": "paid", "currency": "GBP", "kind": "order", "channel": "web", "country": "GB"}
+    write_rows(
+        root,
+        "orders",
+        [
+            {
+                **paid,
+                "order_id": 1,
+                "customer_id": 10,
+                "placed_at": at("2026-05-01 10:30"),
+                "paid_at": at("2026-05-01 10:31"),
+                "shipped_at": at("2026-05-02 10:30"),
+                "delivered_at": at("2026-05-04 12:30"),
+                "total_minor": 2500,
+                "shipping_minor": 399,
+                "refunded_minor": 0,
+                "shipping_method_id": 1,
+                "shipping_method": "Standard",
+                "shipping_zone": "UK",
+                "carrier": "Royal Mail",
+                "warehouse_id": 1,
+                "units": 1,
+            },
+            {
+                **paid,
+                "order_id": 2,
+                "customer_id": 11,
+                "placed_at": at("2026-04-30 09:10"),
+                "paid_at": at("2026-04-30 09:11"),
+                "total_minor": 1000,
+                "refunded_minor": 0,
+                "units": 1,
+            },
+        ],
+    )
+    write_rows(
+        root,
+        "order_lines",
+        [
+            {
+                "line_id": 1,
+                "order_id": 1,
+                "placed_at": at("2026-05-01 10:30"),
+                "product_id": 1,
+                "variant_id": 1,
+                "product_name": "Blue mug",
+                "quantity": 1,
+                "unit_price_minor": 2100,
+                "total_minor": 2100,
+                "refunded_minor": 0,
+                "quantity_returned": 0,
+            }
+        ],
+    )
+    write_rows(
+        root,
+        "products",
+        [
+            {
+                "product_id": 1,
+                "name": "Blue mug",
+                "price_minor": 2100,
+                "currency": "GBP",
+                "is_published": True,
+            },
+            {"product_id": 2, "name": "Teapot", "price_minor": 3000, "currency": "GBP", "is_published": True},
+        ],
+    )
+    write_rows(
+        root, "customers", [{"customer_id": 10, "country": "GB"}, {"customer_id": 11, "country": "GB"}]
+    )
+    write_rows(
+        root, "shipping_methods", [{"shipping_method_id": 1, "name": "Standard", "zone": "UK", "max_days": 3}]
+    )
+    write_rows(root, "warehouses", [{"warehouse_id": 1, "name": "Main"}])
+    write_rows(
+        root,
+        "stock_levels",
+        [
+            {"day": date(2026, 5, 2), "variant_id": 1, "product_id": 1, "warehouse_id": 1, "quantity": 3},
+            {"day": date(2026, 5, 2), "variant_id": 2, "product_id": 2, "warehouse_id": 1, "quantity": 0},
+        ],
+    )
+
+
+@pytest.fixture
+def shop(tmp_path, settings):
+    settings.ANALYTICS_WAREHOUSE_ROOT = str(tmp_path)
+    settings.TIME_ZONE = "UTC"
+    _shop(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def empty_warehouse(tmp_path, settings):
+    settings.ANALYTICS_WAREHOUSE_ROOT = str(tmp_path)
+    return tmp_path
+
+
+def _staff(email: str, *, permission: bool = False, superuser: bool = False) -> User:
+    user = User.objects.create_user(email, "a-long-enough-password-1", is_staff=True, is_superuser=superuser)
+    # Staff sign in with a second factor; the tests sign in with force_login, the code is for the rule.
+    Authenticator.objects.create(
+        user=user, type=Authenticator.Type.TOTP, data={"secret": encrypt("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")}
+    )
+    if permission:
+        user.user_permissions.add(Permission.objects.get(codename="view_analytics"))
+    return user
+
+
+@pytest.fixture
+def analyst(client):
+    client.force_login(_staff("analyst@example.com", permission=True))
+    return client
+
+
+def _page(client, page: str, **params: str):
+    return client.get(reverse("dashboards:page", args=[page]), params)
+
+
+def _text(response) -> str:
+    """The page's visible text, tags removed and spaces collapsed."""
+    html = response.content.decode()
+    html = re.sub(r"<script\b.*?</script>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", markup.unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+# --- who may open them ------------------------------------------------------------------------
+
+
+def test_anonymous_visitors_are_sent_to_the_admin_sign_in(client, empty_warehouse):
+    response = _page(client, "overview")
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+
+
+def test_staff_without_the_permission_are_refused(client, empty_warehouse):
+    client.force_login(_staff("clerk@example.com"))
+    for page in PAGES:
+        assert _page(client, page).status_code == 403
+    assert client.get(reverse("dashboards:export", args=["overview", "days"])).status_code == 403
+    assert client.post(reverse("dashboards:compact")).status_code == 403
+
+
+def test_the_permission_or_a_superuser_opens_every_page(client, empty_warehouse):
+    client.force_login(_staff("analyst@example.com", permission=True))
+    assert all(_page(client, page).status_code == 200 for page in PAGES)
+    client.force_login(_staff("owner@example.com", superuser=True))
+    assert _page(client, "overview").status_code == 200
+
+
+def test_the_admin_index_lists_the_dashboards_for_those_who_may_open_them(client, empty_warehouse):
+    client.force_login(_staff("clerk@example.com"))
+    assert reverse("dashboards:index") not in client.get(reverse("admin:index")).content.decode()
+    client.force_login(_staff("analyst@example.com", permission=True))
+    index = client.get(reverse("admin:index")).content.decode()
+    entry = reverse("admin:analytics_analyticsaccess_changelist")
+    assert entry in index
+    assert client.get(entry)["Location"] == reverse("dashboards:page", args=["overview"])
+
+
+# --- the numbers ---------------------------------------------------------------------------------
+
+
+def test_the_overview_shows_the_period_beside_the_one_before(analyst, shop):
+    response = _page(analyst, "overview", **MAY)
+    assert response.status_code == 200
+    text = _text(response)
+    assert f"1 May 2026 {MISSING} 2 May 2026, compared with 29 Apr 2026 {MISSING} 30 Apr 2026" in text
+    assert "Gross revenue £25.00 ▲ +150% (up 150%, from £10.00) vs £10.00" in text
+    assert "Sessions 2 ▲ +100%" in text
+    assert "Conversion rate 50.0%" in text
+    # The daily table under the chart, and the chart's data for the static script.
+    assert "2026-05-01 1 1 £25.00 £25.00" in text
+    assert 'id="chart-days" type="application/json"' in response.content.decode()
+
+
+def test_the_overview_splits_by_device_and_channel_apart_from_the_page(analyst, shop):
+    page = _page(analyst, "overview", **MAY).content.decode()
+    part = reverse("dashboards:part", args=["overview", "devices"])
+    assert f'data-part="{part}?' in page
+    response = analyst.get(part, MAY)
+    text = _text(response)
+    assert "Phone 1 100.0% 1 £25.00" in text
+    assert "Desktop 1 0% 0 £0.00" in text
+    # A device row narrows every page by it.
+    assert 'href="/admin/analytics/overview/?range=custom&amp;compare=previous&amp;device=phone' in (
+        response.content.decode().replace("start=2026-05-01&amp;end=2026-05-02&amp;", "")
+    )
+
+
+def test_the_funnel_counts_each_step_of_the_one_buying_visit(analyst, shop):
+    text = _text(_page(analyst, "funnel", **MAY))
+    assert f"Visited 2 100.0% {MISSING} {MISSING} 1" in text
+    assert "Viewed a product 1 50.0% 1 50.0% 0" in text
+    assert "Reached checkout 1 50.0% 0 0%" in text
+    assert "Paid 1 50.0% 0 0%" in text
+
+
+def test_the_products_page_links_each_product_to_its_admin_page(analyst, shop):
+    response = _page(analyst, "products", **MAY)
+    html = response.content.decode()
+    assert reverse("admin:catalog_product_change", args=[1]) in html
+    assert "Blue mug 1 100.0% 1 1 £21.00 £21.00 100.0% 0% 0%" in _text(response)
+
+
+def test_the_search_page_lists_queries_and_those_that_found_nothing(analyst, shop):
+    text = _text(_page(analyst, "search", **MAY))
+    assert "Searches 2" in text
+    assert "blue mug 1 1 0 1 100.0%" in text
+    assert "teapot 1 1 1 0 0%" in text
+
+
+def test_the_campaigns_page_credits_the_newsletter(analyst, shop):
+    text = _text(_page(analyst, "campaigns", **MAY))
+    assert "newsletter / email / may Campaign 1 1 £25.00 100.0%" in text
+    assert "Direct Direct 1 0 £0.00 0%" in text
+
+
+def test_the_customers_page_narrows_by_a_country_row(analyst, shop):
+    response = _page(analyst, "customers", **MAY)
+    text = _text(response)
+    assert "United Kingdom 1 1 £25.00 £25.00" in text
+    assert "country=GB" in response.content.decode()
+    narrowed = _page(analyst, "customers", **MAY, country="FR")
+    assert "Country: France" in _text(narrowed)
+
+
+def test_the_fulfilment_page_writes_durations_for_people(analyst, shop):
+    text = _text(_page(analyst, "fulfilment", **MAY))
+    assert "Time to ship (median) 1 d" in text
+    assert "Royal Mail 1 1 d 1 d 3 d 2 h 0 0 0% 0 £3.99" in text
+
+
+def test_the_inventory_page_counts_low_and_out_of_stock_variants(analyst, shop):
+    text = _text(_page(analyst, "inventory", **MAY))
+    assert "Low on stock 1" in text
+    assert "Out of stock 1" in text
+
+
+def test_an_empty_warehouse_says_so_instead_of_drawing_zeros(analyst, empty_warehouse):
+    for page in PAGES:
+        response = _page(analyst, page)
+        assert "No data for this period yet" in _text(response), page
+        assert "<canvas" not in response.content.decode()
+
+
+def test_simulated_days_carry_a_banner(analyst, shop):
+    (shop / "SIMULATED.json").write_text(
+        '{"first_day": "2026-04-01", "last_day": "2026-05-01", "simulated_days": [], "notice": "made up"}'
+    )
+    assert "Demo data." in _text(_page(analyst, "overview", **MAY))
+    later = {"start": "2026-06-10", "end": "2026-06-11", "compare": "none"}
+    assert "Demo data." not in _text(_page(analyst, "overview", **later))
+
+
+# --- parameters refused ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"range": "forever"}, "range", "Must be one of"),
+        ({"start": "2026-05-01"}, "end", "Required with a custom range"),
+        ({"start": "1 May", "end": "2026-05-02"}, "start", "Must be a date written YYYY-MM-DD."),
+        ({"compare": "last_week"}, "compare", "Must be one of"),
+        ({"country": "XX"}, "country", "Must be a country's two-letter ISO code, such as GB."),
+        ({"device": "toaster"}, "device", "Must be one of"),
+        ({"category": "999999"}, "category", "No category has this id."),
+    ],
+)
+def test_bad_parameters_are_refused_by_field_with_no_report_in_their_place(
+    analyst, shop, params, field, message
+):
+    response = _page(analyst, "overview", **params)
+    assert response.status_code == 400
+    text = _text(response)
+    assert f"{field} : {message}" in text
+    assert "Gross revenue" not in text
+
+
+def test_bad_table_options_are_refused_by_field(analyst, shop):
+    response = _page(analyst, "products", sort="price", limit="9999")
+    assert response.status_code == 400
+    text = _text(response)
+    assert "sort : Must be one of" in text
+    assert "limit : Must be from 1 to 500." in text
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+
+def _csv(response) -> list[list[str]]:
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_a_table_exports_as_csv_for_the_same_question(analyst, shop):
+    response = analyst.get(reverse("dashboards:export", args=["overview", "days"]), MAY)
+    assert response.status_code == 200
+    assert "overview-days-2026-05-01-2026-05-02.csv" in response["Content-Disposition"]
+    rows = _csv(response)
+    assert rows[0] == ["Day", "Sessions", "Orders", "Gross revenue (GBP)", "Net revenue (GBP)"]
+    assert rows[1:] == [["2026-05-01", "1", "1", "25.00", "25.00"], ["2026-05-02", "1", "0", "0.00", "0.00"]]
+
+
+def test_rates_export_as_percentages_and_parts_export_too(analyst, shop):
+    rows = _csv(analyst.get(reverse("dashboards:export", args=["funnel", "steps"]), MAY))
+    assert rows[1][:3] == ["Visited", "2", "100.0"]
+    devices = _csv(analyst.get(reverse("dashboards:export", args=["overview", "devices"]), MAY))
+    assert devices[1][:2] == ["Phone", "1"]
+
+
+def test_an_export_of_bad_parameters_or_no_such_table_is_refused(analyst, shop):
+    refused = analyst.get(reverse("dashboards:export", args=["overview", "days"]), {"country": "XX"})
+    assert refused.status_code == 400
+    assert b"country" in refused.content
+    assert analyst.get(reverse("dashboards:export", args=["overview", "nothing"]), MAY).status_code == 404
+
+
+# --- compact now -----------------------------------------------------------------------------------
+
+
+def test_compact_now_queues_the_compaction_and_comes_back(analyst, shop):
+    event_store().clear()
+    event_store().append([_event("2026-05-02 16:00", "s9")])
+    assert event_store().count() == 1
+    back = reverse("dashboards:page", args=["search"]) + "?range=last_7_days"
+    response = analyst.post(reverse("dashboards:compact"), {"next": back})
+    assert response.status_code == 302
+    assert response["Location"] == back
+    # The test settings run tasks at once: the event is in the warehouse now.
+    assert event_store().count() == 0
+    assert state_read(warehouse()).events_compacted_at is not None
+    page = analyst.get(back)
+    assert "Compaction queued" in _text(page)
+    assert "0 events waiting" in _text(page)
+
+
+def test_compact_now_takes_no_get_and_no_address_elsewhere(analyst, empty_warehouse):
+    assert analyst.get(reverse("dashboards:compact")).status_code == 405
+    response = analyst.post(reverse("dashboards:compact"), {"next": "https://elsewhere.example/"})
+    assert response["Location"] == reverse("dashboards:page", args=["overview"])
+
+
+# --- the page itself --------------------------------------------------------------------------------
+
+
+def test_pages_carry_the_content_security_policy_and_no_inline_script_or_style(analyst, shop):
+    for page in PAGES:
+        response = _page(analyst, page, **MAY)
+        assert "script-src 'self'" in response["Content-Security-Policy"]
+        html = response.content.decode()
+        for tag in re.findall(r"<script\b[^>]*>", html):
+            assert "src=" in tag or 'type="application/json"' in tag, tag
+        assert " style=" not in html
+        assert "<style" not in html
+        assert "onclick=" not in html
+
+
+# --- how numbers are written ---------------------------------------------------------------------
+
+
+def test_numbers_are_written_for_people():
+    assert money_text(123456) == "£1,234.56"
+    assert rate_text(0.0234) == "2.34%"
+    assert rate_text(0.5) == "50.0%"
+    assert duration_text(2 * 86400 + 4 * 3600 + 59) == "2 d 4 h"
+    assert duration_text(3 * 3600 + 12 * 60) == "3 h 12 min"
+    assert duration_text(42) == "42 s"
+
+
+def test_a_change_is_good_or_bad_by_what_the_number_means():
+    assert change_of(120, 100, "up").tone == "good"
+    assert change_of(0.6, 0.5, "down").tone == "bad"
+    assert change_of(5, 0, "up").text == "new"
+    assert change_of(None, 100, "up") is None
