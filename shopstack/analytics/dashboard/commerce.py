@@ -556,6 +556,8 @@ def inventory_page(query: ReportQuery, links: Links) -> Page:
         else None
     )
     status = report.status
+    if before is not None and before.status.snapshot_day is None:
+        before = None  # no snapshot to compare with: nothing is "new"
     old = before.status if before else None
     page = Page(
         headlines=[
@@ -574,7 +576,7 @@ def inventory_page(query: ReportQuery, links: Links) -> Page:
         ],
         has_data=status.snapshot_day is not None,
         note=(
-            f"Stock as of the snapshot of {status.snapshot_day:%d %b %Y}."
+            f"Stock as of the snapshot of {status.snapshot_day.day} {status.snapshot_day:%b %Y}."
             if status.snapshot_day
             else "No stock snapshot in this period."
         ),

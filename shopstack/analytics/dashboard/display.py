@@ -229,6 +229,7 @@ class Chart:
     labels: list[str]
     datasets: list[Dataset]
     stacked: bool = False
+    colours: list[str] | None = None  # per label, by meaning: good, warning, bad (else the palette)
 
     @property
     def has_values(self) -> bool:
@@ -240,6 +241,7 @@ class Chart:
             "type": self.type,
             "labels": self.labels,
             "stacked": self.stacked,
+            "colours": self.colours,
             "currency": currency(),
             "datasets": [
                 {

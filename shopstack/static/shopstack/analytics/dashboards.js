@@ -40,6 +40,15 @@
 
   var PALETTE = ["#417690", "#e0913a", "#5b9e6e", "#a45c9d", "#c9a227", "#4c8fd1", "#b5543c", "#7f8c8d", "#2f9a9a", "#8e6c3a"];
 
+  // Colours by meaning where the chart names them (stock status), else the palette.
+  var MEANINGS = { good: "--dash-good", warning: "--dash-warning", bad: "--dash-bad" };
+  function sliceColours(spec, count) {
+    if (!spec.colours) return PALETTE.slice(0, count);
+    return spec.colours.map(function (name, index) {
+      return MEANINGS[name] ? cssVar(MEANINGS[name], PALETTE[index]) : PALETTE[index % PALETTE.length];
+    });
+  }
+
   function draw(canvas) {
     var source = document.getElementById(canvas.dataset.chart);
     if (!source || typeof Chart === "undefined") return;
@@ -59,7 +68,7 @@
         data: data.values,
         kind: data.kind,
         borderColor: doughnut ? cssVar("--body-bg", "#fff") : colour,
-        backgroundColor: doughnut ? PALETTE.slice(0, data.values.length) : colour,
+        backgroundColor: doughnut ? sliceColours(spec, data.values.length) : colour,
         borderWidth: spec.type === "line" ? 2 : 1,
         pointRadius: spec.type === "line" && data.values.length > 40 ? 0 : 2,
         tension: 0.2,
