@@ -32,10 +32,19 @@ PAGES = ("overview", "funnel", "products", "search", "campaigns", "customers", "
 TIMEOUT_MS = 180_000
 
 
+# Imported orders carry no shipment: the demo's fulfilment page has tables of dashes and no
+# chart (a chart of nothing but zeros is left out).
+CHARTLESS_ON_DEMO = {"fulfilment"}
+
+
+def _demo() -> str:
+    return os.environ.get("DASHBOARD_WAREHOUSE", "")
+
+
 @pytest.fixture
 def dashboard_data(settings, tmp_path) -> dict[str, dict[str, str]]:
     """The warehouse the pages read, and the question each page is asked."""
-    demo = os.environ.get("DASHBOARD_WAREHOUSE", "")
+    demo = _demo()
     if not demo:
         settings.ANALYTICS_WAREHOUSE_ROOT = str(tmp_path)
         settings.TIME_ZONE = "UTC"
@@ -90,7 +99,7 @@ def test_every_dashboard_draws_its_charts_and_tables(browser, live_server, dashb
             # Parts computed apart from the page (the overview's splits) are in place.
             page.locator("[data-part]").first.wait_for(state="detached")
             charts = page.locator("canvas[data-chart]")
-            assert charts.count() > 0, f"{name}: no chart"
+            assert charts.count() > 0 or (_demo() and name in CHARTLESS_ON_DEMO), f"{name}: no chart"
             for index in range(charts.count()):
                 chart = charts.nth(index)
                 assert chart.get_attribute("data-drawn") == "true", f"{name}: chart {index} not drawn"

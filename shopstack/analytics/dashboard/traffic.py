@@ -3,7 +3,7 @@ report service's answers (shopstack/analytics/reports/dashboards.py) and nothing
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from shopstack.analytics.dashboard.display import (
@@ -28,6 +28,7 @@ from shopstack.analytics.reports.dashboards import (
     search_report,
 )
 from shopstack.analytics.reports.query import CHANNELS, COMPARE_NONE, DEVICES, ReportQuery
+from shopstack.catalog.selectors import category_tree
 
 # Longer periods are drawn and listed by week: a year of days is no table to read.
 DAILY_UP_TO = 92
@@ -125,40 +126,50 @@ def _series_section(current: Overview, previous: Overview | None) -> Section:
     )
 
 
-def _split_section(
-    query: ReportQuery, links: Links, *, slug: str, title: str, name: str, choices: dict[str, str]
-) -> Section:
-    """One row per device (or channel): the overview asked again, narrowed by it."""
-    rows = []
-    values: list[tuple[str, Overview]] = []
-    for value, label in choices.items():
-        narrowed = _narrowed(query, **{name: value})
-        values.append((label, overview_report(narrowed).current))
-    for (label, report), value in zip(values, choices, strict=True):
-        rows.append(
-            (
-                Cell(label, "text", href=links.narrow(**{name: value}), title=f"Show every page for {label}"),
-                Cell(report.traffic.sessions),
-                Cell(report.conversion_rate, "rate"),
-                Cell(report.orders),
-                Cell(report.gross_minor, "money"),
-            )
+@dataclass(frozen=True)
+class Split:
+    """Rows that each narrow the overview by one value of a filter."""
+
+    title: str
+    param: str  # the query parameter a row's link sets
+    field: str  # the Filters field it narrows
+    choices: dict[str, str]  # value -> label
+    description: str = ""
+
+
+def _split_section(query: ReportQuery, links: Links, slug: str, split: Split) -> Section:
+    """One row per device, channel or category: the overview asked again, narrowed by it."""
+    values: list[tuple[str, str, Overview]] = []
+    for value, label in split.choices.items():
+        narrowed = _narrowed(query, **{split.field: int(value) if split.field == "category_id" else value})
+        values.append((value, label, overview_report(narrowed).current))
+    rows = [
+        (
+            Cell(
+                label, "text", href=links.narrow(**{split.param: value}), title=f"Show every page for {label}"
+            ),
+            Cell(report.traffic.sessions),
+            Cell(report.conversion_rate, "rate"),
+            Cell(report.orders),
+            Cell(report.gross_minor, "money"),
         )
+        for value, label, report in values
+    ]
     return Section(
         slug=slug,
-        title=title,
-        description="Orders placed without a tracked visit (imports, the API) have no device.",
+        title=split.title,
+        description=split.description,
         chart=Chart(
             "bar",
-            [label for label, _ in values],
+            [label for _, label, _ in values],
             [
-                Dataset("Sessions", [report.traffic.sessions for _, report in values]),
-                Dataset("Gross revenue", [report.gross_minor for _, report in values], "money", axis="y2"),
+                Dataset("Sessions", [report.traffic.sessions for _, _, report in values]),
+                Dataset("Gross revenue", [report.gross_minor for _, _, report in values], "money", axis="y2"),
             ],
         ),
         table=Table(
             (
-                Column(title.removeprefix("By ").capitalize(), "text"),
+                Column(split.param.capitalize(), "text"),
                 Column("Sessions"),
                 Column("Conversion rate", "rate"),
                 Column("Orders"),
@@ -169,17 +180,42 @@ def _split_section(
     )
 
 
-def _narrowed(query: ReportQuery, **filters: str) -> ReportQuery:
+def _narrowed(query: ReportQuery, **filters: object) -> ReportQuery:
     period = replace(query.period, filters=replace(query.period.filters, **filters))
     return ReportQuery(period=period, compare=COMPARE_NONE, range=query.range)
 
 
-# Sections that ask the overview again per device and per channel: computed apart from the
-# page (dashboards.js fetches them), so the page itself waits only for its own report.
-SPLITS = {
-    "devices": ("By device", "device", DEVICES),
-    "channels": ("By channel", "channel", CHANNELS),
-}
+NO_VISIT = "Orders placed without a tracked visit (imports, the API) have no device and count as web."
+
+
+def _splits(query: ReportQuery) -> dict[str, Split]:
+    """The splits this question can still be narrowed by (a filter already on has none)."""
+    filters = query.period.filters
+    found = {}
+    if not filters.device:
+        found["devices"] = Split("By device", "device", "device", DEVICES, NO_VISIT)
+    if not filters.channel:
+        found["channels"] = Split("By channel", "channel", "channel", CHANNELS, NO_VISIT)
+    categories = _category_rows(filters.category_id)
+    if categories:
+        found["categories"] = Split(
+            "By category",
+            "category",
+            "category_id",
+            categories,
+            "Sessions that looked at the category or a product in it; orders with a line in it.",
+        )
+    return found
+
+
+def _category_rows(category_id: int | None) -> dict[str, str]:
+    """Top-level categories, or the children of the category filtered by."""
+    tree = category_tree()
+    if category_id is None:
+        return {str(top.pk): top.name for top, _ in tree}
+    return {
+        str(child.pk): child.name for top, children in tree if top.pk == category_id for child in children
+    }
 
 
 def overview_page(query: ReportQuery, links: Links) -> Page:
@@ -188,16 +224,15 @@ def overview_page(query: ReportQuery, links: Links) -> Page:
     page = Page(headlines=overview_headlines(current, previous))
     page.has_data = bool(current.traffic.sessions or current.orders)
     page.sections.append(_series_section(current, previous))
-    filters = query.period.filters
-    page.deferred = [(slug, title) for slug, (title, name, _) in SPLITS.items() if not getattr(filters, name)]
+    # Each split asks the overview once per row: computed apart from the page (dashboards.js
+    # fetches them), so the page itself waits only for its own report.
+    page.deferred = [(slug, split.title) for slug, split in _splits(query).items()]
     return page
 
 
 def overview_part(query: ReportQuery, links: Links, slug: str) -> Section | None:
-    if slug not in SPLITS:
-        return None
-    title, name, choices = SPLITS[slug]
-    return _split_section(query, links, slug=slug, title=title, name=name, choices=choices)
+    split = _splits(query).get(slug)
+    return None if split is None else _split_section(query, links, slug, split)
 
 
 STEP_LABELS = {

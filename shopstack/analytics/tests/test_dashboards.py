@@ -19,8 +19,10 @@ from shopstack.accounts.models import User
 from shopstack.analytics.dashboard.display import MISSING, change_of, duration_text, money_text, rate_text
 from shopstack.analytics.store import event_store
 from shopstack.analytics.tests.dashboard_fixtures import MAY, shop_event, small_shop
+from shopstack.analytics.tests.warehouse_fixtures import write_rows
 from shopstack.analytics.warehouse.files import warehouse
 from shopstack.analytics.warehouse.state import state_read
+from shopstack.catalog.models import Category
 
 pytestmark = pytest.mark.django_db
 
@@ -319,3 +321,52 @@ def test_a_change_is_good_or_bad_by_what_the_number_means():
     assert change_of(0.6, 0.5, "down").tone == "bad"
     assert change_of(5, 0, "up").text == "new"
     assert change_of(None, 100, "up") is None
+
+
+def test_a_category_row_narrows_every_page_by_it(analyst, shop):
+    kitchen = Category.objects.create(name="Kitchen", slug="kitchen", is_published=True)
+    write_rows(
+        shop,
+        "categories",
+        [
+            {
+                "category_id": kitchen.pk,
+                "name": "Kitchen",
+                "path": f"/{kitchen.pk}/",
+                "top_category_id": kitchen.pk,
+            }
+        ],
+    )
+    write_rows(
+        shop,
+        "products",
+        [
+            {
+                "product_id": 1,
+                "name": "Blue mug",
+                "category_id": kitchen.pk,
+                "price_minor": 2100,
+                "is_published": True,
+            }
+        ],
+    )
+    write_rows(
+        shop,
+        "order_lines",
+        [
+            {
+                "line_id": 1,
+                "order_id": 1,
+                "product_id": 1,
+                "category_id": kitchen.pk,
+                "quantity": 1,
+                "total_minor": 2100,
+            }
+        ],
+    )
+    part = analyst.get(reverse("dashboards:part", args=["overview", "categories"]), MAY)
+    assert "Kitchen 1 100.0% 1 £25.00" in _text(part)
+    assert f"category={kitchen.pk}" in part.content.decode()
+    narrowed = _text(_page(analyst, "overview", **MAY, category=str(kitchen.pk)))
+    assert "Category: Kitchen" in narrowed
+    assert "Sessions 1" in narrowed

@@ -91,6 +91,7 @@
       };
       var labelAxis = { ticks: { color: text, autoSkip: true, maxRotation: 0 }, grid: { display: false } };
       if (horizontal) {
+        var longest = canvas.parentElement.clientWidth < 500 ? 18 : 28;
         scales.x = valueAxis(spec.datasets[0].kind, "bottom", true);
         scales.y = Object.assign({}, labelAxis, {
           ticks: {
@@ -98,7 +99,7 @@
             autoSkip: false,
             callback: function (value) {
               var label = this.getLabelForValue(value);
-              return label.length > 28 ? label.slice(0, 27) + "…" : label;
+              return label.length > longest ? label.slice(0, longest - 1) + "…" : label;
             },
           },
         });
