@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pycountry
+from django.urls import reverse
+from django.utils import timezone
 
 from shopstack.analytics.dashboard.display import (
     Cell,
@@ -27,8 +29,10 @@ from shopstack.analytics.reports.dashboards import (
     customers_report,
     fulfilment_report,
     inventory_report,
+    late_orders_report,
     overview_report,
     products_report,
+    segment_customers_report,
 )
 from shopstack.analytics.reports.query import COMPARE_NONE, ReportQuery
 
@@ -185,7 +189,7 @@ def _group_rows(groups: NewAndReturning) -> list[tuple[str, CustomerGroup]]:
     return [("New", groups.new), ("Returning", groups.returning), ("Guests", groups.guests)]
 
 
-def customers_page(query: ReportQuery, links: Links) -> Page:
+def customers_page(query: ReportQuery, links: Links, segment: str = "") -> Page:
     report = customers_report(query)
     groups = report.new_and_returning
     now, before = groups.current, groups.previous
@@ -349,7 +353,13 @@ def customers_page(query: ReportQuery, links: Links) -> Page:
                 ),
                 [
                     (
-                        Cell(s.name, "text"),
+                        Cell(
+                            s.name,
+                            "text",
+                            href=links.page_url("customers", segment=s.name)
+                            + "#chart-segment-customers-title",
+                            title=f"List the customers in {s.name}",
+                        ),
                         Cell(s.customers),
                         Cell(report.rfm.share(s.name), "rate"),
                         Cell(s.orders),
@@ -361,6 +371,8 @@ def customers_page(query: ReportQuery, links: Links) -> Page:
             ),
         )
     )
+    if segment:
+        page.sections.append(_segment_section(query, links, segment))
     bands = report.age_bands
     page.sections.append(
         Section(
@@ -396,6 +408,82 @@ def customers_page(query: ReportQuery, links: Links) -> Page:
         )
     )
     return page
+
+
+def _segment_section(query: ReportQuery, links: Links, segment: str) -> Section:
+    """The customers behind a segment's count, the highest revenue first."""
+    found = segment_customers_report(query, segment)
+    shown = len(found.customers)
+    return Section(
+        slug="segment-customers",
+        title=f"Customers in {segment}",
+        description=(
+            f"{shown:,} of {found.total:,}, the highest revenue first; each opens the customer's account."
+        ),
+        simulated=False,
+        table=Table(
+            (
+                Column("Customer", "text"),
+                Column("Orders"),
+                Column("Revenue", "money"),
+                Column("Last order", "text"),
+            ),
+            [
+                (
+                    Cell(
+                        f"Customer {row.customer_id}",
+                        "text",
+                        href=reverse("admin:accounts_user_change", args=[row.customer_id]),
+                    ),
+                    Cell(row.orders),
+                    Cell(row.revenue_minor, "money"),
+                    Cell(f"{timezone.localtime(row.last_order_at):%Y-%m-%d %H:%M}", "text"),
+                )
+                for row in found.customers
+            ],
+            empty="No customer in this segment.",
+        ),
+    )
+
+
+def _late_section(query: ReportQuery) -> Section:
+    """The orders behind the late shipment count, the oldest first."""
+    found = late_orders_report(query)
+    return Section(
+        slug="late-orders",
+        title="Late and overdue orders",
+        description=(
+            f"{len(found.orders):,} of {found.total:,}, the oldest first: shipped later than the method "
+            "promises, or not shipped and past the promise. Each opens the order."
+        ),
+        simulated=False,
+        table=Table(
+            (
+                Column("Order", "text"),
+                Column("Placed", "text"),
+                Column("Carrier", "text"),
+                Column("Shipping method", "text"),
+                Column("Promised (working days)"),
+                Column("Shipped after (working days)"),
+            ),
+            [
+                (
+                    Cell(
+                        f"Order {row.order_id}",
+                        "text",
+                        href=reverse("admin:orders_order_change", args=[row.order_id]),
+                    ),
+                    Cell(f"{timezone.localtime(row.placed_at):%Y-%m-%d %H:%M}", "text"),
+                    Cell(row.carrier or "unknown", "text"),
+                    Cell(row.shipping_method or "unknown", "text"),
+                    Cell(row.promised_days),
+                    Cell(row.shipped_days if row.shipped_days is not None else "not shipped", "text"),
+                )
+                for row in found.orders
+            ],
+            empty="No order shipped late or is overdue.",
+        ),
+    )
 
 
 BREAKDOWNS = (
@@ -491,6 +579,7 @@ def fulfilment_page(query: ReportQuery, links: Links) -> Page:
             ),
         )
     )
+    page.sections.append(_late_section(query))
     for slug, title, label, attribute in BREAKDOWNS:
         groups: dict[str, FulfilmentGroup] = getattr(report.current, attribute)
         ordered = sorted(groups.items(), key=lambda item: (-item[1].orders, item[0]))

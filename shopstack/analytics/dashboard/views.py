@@ -78,6 +78,8 @@ def staff_view(view: View) -> View:
 def _build(page: str, query: ReportQuery, links: Links, options: ProductOptions) -> Page:
     if page == "products":
         return commerce.products_page(query, links, options)
+    if page == "customers":
+        return commerce.customers_page(query, links, links.extra.get("segment", ""))
     builders: dict[str, Callable[[ReportQuery, Links], Page]] = {
         "overview": traffic.overview_page,
         "funnel": traffic.funnel_page,
@@ -114,6 +116,8 @@ def _question(request: HttpRequest, page: str) -> tuple[ReportQuery, ProductOpti
         else:
             options = ProductOptions(sort, descending, limit, offset)
             extra = {key: value for key, value in raw.items() if value}
+    if page == "customers" and request.GET.get("segment"):
+        extra = {"segment": request.GET["segment"]}  # checked by the report service
     if errors or query is None:
         raise ValidationFailed("The report's parameters are not valid.", fields=errors)
     return query, options, extra
@@ -156,6 +160,8 @@ def dashboard_page(request: HttpRequest, page: str) -> HttpResponse:
     values = _form_values(request)
     try:
         query, options, extra = _question(request, page)
+        links = Links(page=page, params=query.params(), extra=extra)
+        report = _build(page, query, links, options)
     except ValidationFailed as error:
         # The question is refused as asked: the errors by field, and no report in its place.
         context |= {
@@ -165,8 +171,6 @@ def dashboard_page(request: HttpRequest, page: str) -> HttpResponse:
         }
         return TemplateResponse(request, "admin/analytics/dashboard.html", context, status=400)
     params = query.params()
-    links = Links(page=page, params=params, extra=extra)
-    report = _build(page, query, links, options)
     simulated = simulated_days()
     comparison = query.comparison
     if query.range != CUSTOM:
@@ -231,7 +235,11 @@ def dashboard_export(request: HttpRequest, page: str, section: str) -> HttpRespo
         lines = [f"{name}: {message}" for name, found in error.fields.items() for message in found]
         return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")
     links = Links(page=page, params=query.params(), extra=extra)
-    found = _section(page, query, links, options, section)
+    try:
+        found = _section(page, query, links, options, section)
+    except ValidationFailed as error:
+        lines = [f"{name}: {message}" for name, found in error.fields.items() for message in found]
+        return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")
     period = query.period
     name = f"{page}-{section}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
     rows = ([cell.csv for cell in row] for row in found.table.rows)

@@ -19,7 +19,7 @@ from shopstack.accounts.models import User
 from shopstack.analytics.dashboard.display import MISSING, change_of, duration_text, money_text, rate_text
 from shopstack.analytics.store import event_store
 from shopstack.analytics.tests.dashboard_fixtures import MAY, shop_event, small_shop
-from shopstack.analytics.tests.warehouse_fixtures import write_rows
+from shopstack.analytics.tests.warehouse_fixtures import at, write_rows
 from shopstack.analytics.warehouse.files import warehouse
 from shopstack.analytics.warehouse.state import state_read
 from shopstack.catalog.models import Category
@@ -370,3 +370,41 @@ def test_a_category_row_narrows_every_page_by_it(analyst, shop):
     narrowed = _text(_page(analyst, "overview", **MAY, category=str(kitchen.pk)))
     assert "Category: Kitchen" in narrowed
     assert "Sessions 1" in narrowed
+
+
+def test_a_segment_row_lists_its_customers(analyst, shop):
+    response = _page(analyst, "customers", **MAY)
+    # Two customers of one order each score R 1 and 2: both are hibernating.
+    assert "segment=Hibernating" in response.content.decode()
+    listed = _page(analyst, "customers", **MAY, segment="Hibernating")
+    text = _text(listed)
+    assert "Customers in Hibernating" in text
+    assert "2 of 2" in text
+    assert reverse("admin:accounts_user_change", args=[10]) in listed.content.decode()
+    refused = _page(analyst, "customers", **MAY, segment="Whales")
+    assert refused.status_code == 400
+    assert "segment : Must be one of" in _text(refused)
+
+
+def test_late_orders_open_their_admin_page(analyst, shop):
+    write_rows(
+        shop,
+        "orders",
+        [
+            {
+                "order_id": 5,
+                "status": "paid",
+                "kind": "order",
+                "channel": "web",
+                "placed_at": at("2026-05-01 09:00"),
+                "paid_at": at("2026-05-01 09:01"),
+                "total_minor": 900,
+                "shipping_method_id": 1,
+                "carrier": "Royal Mail",
+            }
+        ],
+    )
+    response = _page(analyst, "fulfilment", end="2026-05-20", start="2026-05-01")
+    assert "Order 5" in _text(response)
+    assert "not shipped" in _text(response)
+    assert reverse("admin:orders_order_change", args=[5]) in response.content.decode()
