@@ -91,6 +91,7 @@ def _product_rows(rows: tuple[ProductRow, ...], links: Links) -> list[tuple[Cell
 def _product_section(
     slug: str, title: str, rows: tuple[ProductRow, ...], links: Links, **extra: str
 ) -> Section:
+    """Products that sell little, drawn by their views and orders (their revenue is mostly nothing)."""
     top = rows[:10]
     return Section(
         slug=slug,
@@ -99,10 +100,8 @@ def _product_section(
         chart=Chart(
             "hbar",
             [row.name or str(row.product_id) for row in top],
-            [Dataset("Revenue", [row.revenue_minor for row in top], "money")],
-        )
-        if top
-        else None,
+            [Dataset("Views", [row.views for row in top]), Dataset("Orders", [row.orders for row in top])],
+        ),
         table=Table(PRODUCT_COLUMNS, _product_rows(rows, links), empty=extra.get("empty", "No product.")),
     )
 
@@ -680,6 +679,7 @@ def inventory_page(query: ReportQuery, links: Links) -> Page:
                 "doughnut",
                 [name for name, _ in counts],
                 [Dataset("Variants", [count for _, count in counts])],
+                colours=["good", "warning", "bad"],
             ),
             table=Table(
                 (Column("Status", "text"), Column("Variants")),
