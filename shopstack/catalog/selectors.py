@@ -53,6 +53,11 @@ def category_by_slug(slug: str) -> Category | None:
     return Category.objects.filter(slug=slug, is_published=True).select_related("parent").first()
 
 
+def category_names() -> dict[int, str]:
+    """Every category's name by its id, published or not (staff filter reports by any)."""
+    return dict(Category.objects.values_list("pk", "name"))
+
+
 def published_category_ids() -> dict[str, int]:
     """Every published category's id by its slug."""
     return dict(Category.objects.filter(is_published=True).values_list("slug", "pk"))

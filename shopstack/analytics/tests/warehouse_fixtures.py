@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from shopstack.analytics.schema import AnalyticsEvent
 from shopstack.analytics.store.columns import events_table
+from shopstack.analytics.warehouse.files import warehouse
 from shopstack.analytics.warehouse.layout import DAILY_FACTS, DIMS, FACTS, dim_path, events_path, fact_path
 
 
@@ -27,9 +27,8 @@ def write_events(root: Path, events: Iterable[AnalyticsEvent]) -> None:
     for event in events:
         by_day[event.occurred_at.astimezone(UTC).date().isoformat()].append(event)
     for day, items in by_day.items():
-        path = Path(events_path(str(root), day))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(events_table(sorted(items, key=lambda e: (e.occurred_at, e.event_id))), path)
+        table = events_table(sorted(items, key=lambda e: (e.occurred_at, e.event_id)))
+        warehouse(str(root)).write(events_path(str(root), day), table.schema, [table])
 
 
 def write_rows(root: Path, table: str, rows: list[dict[str, Any]]) -> None:
@@ -41,12 +40,13 @@ def write_rows(root: Path, table: str, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             by_day[row["day"].isoformat()].append(row)
         for day, day_rows in by_day.items():
-            _write(Path(fact_path(str(root), table, day)), schema, day_rows)
+            _write(root, Path(fact_path(str(root), table, day)), schema, day_rows)
         return
-    _write(Path(fact_path(str(root), table) if table in FACTS else dim_path(str(root), table)), schema, rows)
+    path = fact_path(str(root), table) if table in FACTS else dim_path(str(root), table)
+    _write(root, Path(path), schema, rows)
 
 
-def _write(path: Path, schema: pa.Schema, rows: list[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _write(root: Path, path: Path, schema: pa.Schema, rows: list[dict[str, Any]]) -> None:
+    # Through the warehouse's own writer, as compaction writes: it also gives a new stamp.
     columns = {name: [row.get(name) for row in rows] for name in schema.names}
-    pq.write_table(pa.table(columns, schema=schema), path)
+    warehouse(str(root)).write(str(path), schema, [pa.table(columns, schema=schema)])

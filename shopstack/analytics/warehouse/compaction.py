@@ -27,6 +27,7 @@ from shopstack.analytics.store.base import EventStore
 from shopstack.analytics.warehouse.files import Warehouse, conform, warehouse
 from shopstack.analytics.warehouse.layout import EVENTS, events_path
 from shopstack.analytics.warehouse.lock import warehouse_lock
+from shopstack.analytics.warehouse.state import EVENTS_COMPACTED, state_note
 from shopstack.core.faults import fault_point
 
 _ORDER = "__arrival"
@@ -123,4 +124,5 @@ def events_compact(
             report.days.append(compacted)
             if on_day is not None:
                 on_day(compacted)
+        state_note(where, EVENTS_COMPACTED)
     return report

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from django.conf import settings
 from fsspec.implementations.local import LocalFileSystem
 
+from shopstack.analytics.warehouse.state import WRITTEN, state_note
 from shopstack.core.faults import fault_point
 
 ROW_GROUP_ROWS = 128 * 1024
@@ -86,9 +87,16 @@ class Warehouse:
 
     def write(self, path: str, schema: pa.Schema, parts: Iterable[pa.Table | pa.RecordBatch]) -> int:
         """Write `parts` (in order) as the file at `path`, replacing any file there only once
-        the new one is complete. Returns the number of rows written."""
+        the new one is complete. Returns the number of rows written. Every write gives the
+        warehouse a new stamp (state.py), so answers cached before it are not served again."""
         if self.is_local:
-            return self._write_local(path, schema, parts)
+            rows = self._write_local(path, schema, parts)
+        else:
+            rows = self._write_remote(path, schema, parts)
+        state_note(self, WRITTEN)
+        return rows
+
+    def _write_remote(self, path: str, schema: pa.Schema, parts: Iterable[pa.Table | pa.RecordBatch]) -> int:
         handle, temporary = tempfile.mkstemp(suffix=".parquet")
         try:
             with os.fdopen(handle, "wb") as stream:

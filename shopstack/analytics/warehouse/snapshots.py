@@ -19,6 +19,7 @@ from shopstack.analytics.warehouse import dims, facts
 from shopstack.analytics.warehouse.files import Warehouse, warehouse
 from shopstack.analytics.warehouse.layout import DIMS, FACTS, dim_path, fact_path
 from shopstack.analytics.warehouse.lock import warehouse_lock
+from shopstack.analytics.warehouse.state import TABLES_REBUILT, state_note
 
 
 @dataclass(frozen=True)
@@ -74,4 +75,5 @@ def tables_rebuild(
             report.tables.append(written)
             if on_table is not None:
                 on_table(written)
+        state_note(where, TABLES_REBUILT)
     return report
