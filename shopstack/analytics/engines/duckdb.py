@@ -47,6 +47,11 @@ class DuckDBEngine(WarehouseEngine):
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         return self._connection().to_pyarrow(expr)
 
+    def kept(self, expr: ir.Table) -> ir.Table:
+        # Run once, held in memory (Arrow, read in place by DuckDB): a sub-result that a
+        # query unions with itself fifteen times is otherwise worked out fifteen times.
+        return ibis.memtable(self.to_arrow(expr))
+
     def _read(self, name: str, location: str, *, kept_as: str) -> ir.Table:
         connection = self._connection()
         if kept_as == DAY_PARTITIONS:
