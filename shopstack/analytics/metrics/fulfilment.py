@@ -75,7 +75,7 @@ def fulfilment(engine: WarehouseEngine, period: Period, today: date | None = Non
     `today` (the shop's date now) stops an unshipped order being called overdue on a day
     that has not come yet; without it, the period's last day is taken as today."""
     as_of = min(period.end, today) if today else period.end
-    base = _order_times(engine, period)
+    base = engine.kept(order_times(engine, period))
 
     groups = ibis.union(*[_group_totals(base, name, base[name], as_of) for name in (_ALL, *BREAKDOWNS)])
     durations = ibis.union(
@@ -124,7 +124,7 @@ def fulfilment(engine: WarehouseEngine, period: Period, today: date | None = Non
     )
 
 
-def _order_times(engine: WarehouseEngine, period: Period) -> ir.Table:
+def order_times(engine: WarehouseEngine, period: Period) -> ir.Table:
     """One row per order: its breakdown keys, the seconds to each stage, and the working
     days it took to ship and to deliver against the promise."""
     orders = live_orders(engine, period)
@@ -137,6 +137,8 @@ def _order_times(engine: WarehouseEngine, period: Period) -> ir.Table:
     placed_day = _working_day_number(period.local_date(joined.placed_at))
     warehouse = ibis.coalesce(joined.warehouse_name.nullif(""), joined.warehouse_id.cast("string"))
     return joined.select(
+        order_id=joined.order_id,
+        placed_at=joined.placed_at,
         overall=ibis.literal(_ALL),
         carrier=labelled(joined.carrier),
         shipping_method=labelled(joined.shipping_method),
@@ -162,7 +164,7 @@ def _group_totals(base: ir.Table, breakdown: str, key: ir.StringValue, as_of: da
         overdue_unshipped=_count(
             promised
             & base.shipped.isnull()
-            & (ibis.literal(_working_day_number_of(as_of)) - base.placed_day > base.max_days)
+            & (ibis.literal(working_day_number_of(as_of)) - base.placed_day > base.max_days)
         ),
         late_deliveries=_count(promised & (base.delivered_days > base.max_days)),
     )
@@ -196,7 +198,7 @@ def _working_day_number(day: ir.DateValue) -> ir.IntegerValue:
     return (days // 7) * 5 + ibis.least(days % 7 + 1, 5)
 
 
-def _working_day_number_of(day: date) -> int:
+def working_day_number_of(day: date) -> int:
     """_working_day_number, in Python, for a date the caller knows."""
     days = (day - _MONDAY).days
     return (days // 7) * 5 + min(days % 7 + 1, 5)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import ibis
+import ibis.expr.types as ir
 
 from shopstack.analytics.engines.base import WarehouseEngine
 from shopstack.analytics.metrics.order_scope import customer_orders
@@ -81,9 +82,9 @@ class Rfm:
         return found.customers / self.customers if self.customers else None
 
 
-def rfm_segments(engine: WarehouseEngine, period: Period) -> Rfm:
-    """Customers, orders and revenue of each segment as of the period's end. Filters: as
-    customer_orders (country only)."""
+def scored_customers(engine: WarehouseEngine, period: Period) -> ir.Table:
+    """One row per customer with a counted order up to the period's end: last_order_at,
+    orders, revenue, and the scores r, f, m (1-5)."""
     orders = customer_orders(engine, period)
     per_customer = orders.group_by("customer_id").aggregate(
         last_order_at=orders.placed_at.max(),
@@ -95,6 +96,13 @@ def rfm_segments(engine: WarehouseEngine, period: Period) -> Rfm:
         f=ibis.ntile(5).over(order_by=[per_customer.orders, per_customer.customer_id]) + 1,
         m=ibis.ntile(5).over(order_by=[per_customer.revenue, per_customer.customer_id]) + 1,
     )
+    return scored
+
+
+def rfm_segments(engine: WarehouseEngine, period: Period) -> Rfm:
+    """Customers, orders and revenue of each segment as of the period's end. Filters: as
+    customer_orders (country only)."""
+    scored = scored_customers(engine, period)
     cells = scored.group_by(scored.r, scored.f, scored.m, one_order=scored.orders == 1).aggregate(
         customers=scored.count(),
         orders=scored.orders.sum().cast("int64"),

@@ -22,6 +22,7 @@ from shopstack.analytics.metrics.customers import (
     new_and_returning,
     sales_by_country,
 )
+from shopstack.analytics.metrics.drilldown import LateOrders, SegmentCustomers, late_orders, segment_customers
 from shopstack.analytics.metrics.fulfilment import Fulfilment, fulfilment
 from shopstack.analytics.metrics.funnel import Funnel, funnel
 from shopstack.analytics.metrics.inventory import Inventory, inventory
@@ -37,7 +38,7 @@ from shopstack.analytics.metrics.products import (
     products_worst,
 )
 from shopstack.analytics.metrics.retention import Cohort, cohort_retention
-from shopstack.analytics.metrics.rfm import Rfm, rfm_segments
+from shopstack.analytics.metrics.rfm import SEGMENTS, Rfm, rfm_segments
 from shopstack.analytics.metrics.search import Search, search
 from shopstack.analytics.reports.cache import cached
 from shopstack.analytics.reports.query import ReportQuery
@@ -182,3 +183,24 @@ def customers_report(query: ReportQuery) -> CustomersReport:
 def inventory_report(query: ReportQuery) -> Inventory:
     low = settings.ANALYTICS_LOW_STOCK_UNITS
     return cached(f"inventory|{low}|{query!r}", lambda: inventory(warehouse_engine(), query.period, low))
+
+
+def segment_customers_report(query: ReportQuery, segment: str, *, limit: int = 50) -> SegmentCustomers:
+    """The customers behind an RFM segment's count (customers page drill-down)."""
+    if segment not in SEGMENTS:
+        raise ValidationFailed(
+            "Unknown segment.", fields={"segment": [f"Must be one of: {', '.join(SEGMENTS)}."]}
+        )
+    return cached(
+        f"segment_customers|{segment}|{limit}|{query!r}",
+        lambda: segment_customers(warehouse_engine(), query.period, segment, limit=limit),
+    )
+
+
+def late_orders_report(query: ReportQuery, *, today: date | None = None, limit: int = 50) -> LateOrders:
+    """The orders behind the late shipment count (fulfilment page drill-down)."""
+    day = today or timezone.localdate()
+    return cached(
+        f"late_orders|{day}|{limit}|{query!r}",
+        lambda: late_orders(warehouse_engine(), query.period, today=day, limit=limit),
+    )

@@ -56,9 +56,8 @@ def test_each_preset_ends_where_a_shop_owner_expects(name, start, end):
 
 
 def test_a_year_earlier_comparison_keeps_the_dates_and_moves_29_february():
-    query = report_query(
-        {"start": "2028-02-01", "end": "2028-02-29", "compare": "year"}, today=date(2028, 3, 1)
-    )
+    leap = {"start": "2028-02-01", "end": "2028-02-29", "compare": "year"}
+    query = report_query(leap, today=date(2028, 3, 1))
     assert query.comparison is not None
     assert (query.comparison.start, query.comparison.end) == (date(2027, 2, 1), date(2027, 2, 28))
     assert report_query({"compare": "none"}, today=TODAY).comparison is None
