@@ -32,7 +32,6 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import encrypt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
 
 from shopstack.accounts.services import totp_code
 from shopstack.analytics.schema import AnalyticsEvent
@@ -246,14 +245,8 @@ def write_shop(root: Path) -> None:
 
 
 def analytics_permission() -> Permission:
-    """`analytics.view_analytics`. The permission belongs to the analytics app's
-    AnalyticsAccess model; until that model's migration exists, the row is made here, the
-    same content type and codename, so this keeps working once it lands."""
-    content_type, _ = ContentType.objects.get_or_create(app_label="analytics", model="analyticsaccess")
-    permission, _ = Permission.objects.get_or_create(
-        content_type=content_type, codename="view_analytics", defaults={"name": "Can view analytics"}
-    )
-    return permission
+    """`analytics.view_analytics`, which the AnalyticsAccess model's migration creates."""
+    return Permission.objects.get(content_type__app_label="analytics", codename="view_analytics")
 
 
 def make_user(
