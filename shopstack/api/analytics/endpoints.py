@@ -19,6 +19,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
+from shopstack.analytics.dashboard.status import simulated_days
 from shopstack.analytics.reports.dashboards import (
     campaigns_report,
     customers_report,
@@ -91,7 +92,7 @@ def _private(response: HttpResponse) -> None:
 
 
 def _shaper() -> Shaper:
-    return Shaper(currency=settings.SHOP_CURRENCY)
+    return Shaper(currency=settings.SHOP_CURRENCY, simulated=simulated_days())
 
 
 def _compared(

@@ -135,3 +135,8 @@ class AnalyticsReportOut(Schema):
     )
     filters: AnalyticsFiltersOut = Field(description="The filters applied.")
     currency: str = Field(description="ISO 4217 code of every amount of money in the answer.")
+    simulated: bool = Field(
+        description="True when the period or the comparison period touches a day whose browsing events "
+        "were simulated (the demo shop: SIMULATED.json at the warehouse root); orders, fulfilment and "
+        "stock are real even then."
+    )

@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
+from shopstack.analytics.dashboard.status import Simulated, overlaps
 from shopstack.analytics.metrics.campaigns import Attributed, Campaigns, SessionSource, Source
 from shopstack.analytics.metrics.customers import AgeBand, CountrySales, CustomerGroup, NewAndReturning
 from shopstack.analytics.metrics.fulfilment import Fulfilment, FulfilmentGroup, LeadTime
@@ -61,9 +62,11 @@ def whole(value: float | None) -> int | None:
 
 @dataclass(frozen=True)
 class Shaper:
-    """Writes one answer: knows the shop's currency, in whose minor units the metrics count."""
+    """Writes one answer: knows the shop's currency, in whose minor units the metrics count,
+    and the simulated days of the demo data, if the warehouse holds any."""
 
     currency: str
+    simulated: Simulated | None = None
 
     def amount(self, minor: float | int) -> str:
         """Minor units (pence) as the currency's decimal: 123450 -> "1234.50"; an average
@@ -89,6 +92,8 @@ class Shaper:
                 "device": filters.device or None,
             },
             "currency": self.currency,
+            # The dashboards' own rule for their "simulated" banner.
+            "simulated": overlaps(self.simulated, query.period, previous_period),
         }
 
     def compared(self, query: ReportQuery, report: Compared[Any], shape: Callable[[Any], Json]) -> Json:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from shopstack.analytics.metrics.rfm import SEGMENTS
+from shopstack.analytics.simulate.marker import marker_write
 from shopstack.api.analytics.shapes import Shaper, one_place, rate, whole
 from shopstack.api.tests.analytics_shop import WEEK, make_user, write_shop
 
@@ -41,6 +42,7 @@ def test_overview_with_the_comparison(staff_client):
     assert body["previous_period"] == PREVIOUS
     assert body["filters"] == NO_FILTERS
     assert body["currency"] == "GBP"
+    assert body["simulated"] is False
     now, before = body["current"], body["previous"]
     # s1, s2, s3: one page view each (product views are not pages), so all bounced.
     assert now["traffic"] == {
@@ -366,6 +368,27 @@ def test_inventory(staff_client):
         "lost_sales": "0.00",
     }
     assert (stand["available"], stand["cover_days"], stand["out_of_stock_days"]) == (3, "84.0", 1)
+
+
+@pytest.mark.parametrize(
+    ("days", "params", "funnel", "inventory"),
+    [
+        (["2026-05-06"], {}, True, True),
+        # Only in the comparison period, which the inventory report does not show.
+        (["2026-05-01"], {}, True, False),
+        (["2026-05-01"], {"compare": "none"}, False, False),
+        (["2026-01-01"], {}, False, False),
+    ],
+)
+def test_answers_say_whether_they_cover_simulated_days(
+    staff_client, settings, days, params, funnel, inventory
+):
+    marker_write(
+        settings.ANALYTICS_WAREHOUSE_ROOT,
+        {"simulated_days": days, "first_day": days[0], "last_day": days[-1], "complete": True},
+    )
+    assert report(staff_client, "funnel", **params)["simulated"] is funnel
+    assert report(staff_client, "inventory", **params)["simulated"] is inventory
 
 
 # Writing numbers out ---------------------------------------------------------------------------
