@@ -85,7 +85,7 @@ def _cases() -> dict[str, Callable[[], Any]]:
     returning = cookies(timedelta(seconds=5))
     others = "csrftoken=abcdefabcdefabcdefabcdefabcdefab"
 
-    def call(**headers: str) -> Callable[[], Any]:
+    def call(agent: str = agent, **headers: str) -> Callable[[], Any]:
         def one() -> Any:
             request = factory.get("/p/blue-mug/", HTTP_USER_AGENT=agent, **headers)
             request.user = SimpleLazyObject(AnonymousUser)
@@ -104,6 +104,8 @@ def _cases() -> dict[str, Callable[[], Any]]:
         "returning visitor, cookie renewed now": call(HTTP_COOKIE=cookies(timedelta(minutes=2))),
         "first page of a new visitor (2 cookies set)": call(),
         "Do-Not-Track (anonymous id, no cookie)": call(HTTP_COOKIE=others, HTTP_DNT="1"),
+        # wrk's own requests: no User-Agent and no cookie, so a bot counted anonymously.
+        "no User-Agent, no cookie (a script, as wrk)": call(agent=""),
     }
 
 

@@ -5,6 +5,7 @@
     .venv/bin/python -m bench.run --servers    # only granian vs gunicorn
     .venv/bin/python -m bench.run --checkout   # only the checkout flow (add --tiers both for PostgreSQL)
     .venv/bin/python -m bench.run --search --sizes demo,100k   # only search speed (cached databases)
+    .venv/bin/python -m bench.run --analytics --analytics-size 1m   # only analytics (issue 16)
     BENCH_DURATION=3 BENCH_WARMUP=1 BENCH_RUNS=1 .venv/bin/python -m bench.run   # quick look
 
 See bench/README.md for what is measured and why.
@@ -20,7 +21,7 @@ from dataclasses import asdict
 from types import FrameType
 from typing import Any
 
-from bench import checkout, measure, report, results, search, servers, shop, wrk
+from bench import analytics, checkout, measure, report, results, search, servers, shop, wrk
 from bench.procs import RssSampler, role
 from bench.server import ROOT, Server, ServerError, free_port
 
@@ -88,6 +89,15 @@ def run_targets(load: wrk.Load, found: dict[str, object]) -> tuple[dict[str, Any
     return data, markdown
 
 
+def run_analytics(load: wrk.Load, size: str, *, spark: bool, strict: bool) -> int:
+    """The analytics mode; returns 1 when a target failed and `strict`, else 0."""
+    data, markdown = analytics.run(load, size, spark=spark)
+    written = results.write("analytics-", data, markdown, results.now())
+    print("\n" + markdown + "\n\nWritten: " + ", ".join(str(p.relative_to(ROOT)) for p in written))
+    failed = any(not c["passed"] for c in data["checks"] if c["target"])
+    return 1 if failed and strict else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     only = parser.add_mutually_exclusive_group()
@@ -95,6 +105,17 @@ def main(argv: list[str] | None = None) -> int:
     only.add_argument("--servers", action="store_true", help="only the server comparison")
     only.add_argument("--checkout", action="store_true", help="only the checkout flow")
     only.add_argument("--search", action="store_true", help="only search speed (issue 5)")
+    only.add_argument(
+        "--analytics", action="store_true", help="only analytics collection and queries (issue 16)"
+    )
+    parser.add_argument(
+        "--analytics-size",
+        default=analytics.DEFAULT_SIZE,
+        help="analytics: events in the simulated warehouse, e.g. 10m (default), 1m, 500k",
+    )
+    parser.add_argument(
+        "--no-spark", action="store_true", help="analytics: time the dashboards on DuckDB only"
+    )
     parser.add_argument(
         "--sizes",
         default=None,
@@ -117,7 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     load = wrk.Load.from_env()
     failed = False
     try:
+        analytics.parse_size(args.analytics_size)
+    except ValueError as error:
+        parser.error(f"--analytics-size: {error}")
+    try:
         found: dict[str, object] = {}
+        if args.analytics:
+            return run_analytics(load, args.analytics_size, spark=not args.no_spark, strict=args.strict)
         if args.search or not (args.targets or args.servers or args.checkout):
             chosen = args.sizes or (",".join(search.SIZES) if args.search else "demo")
             sizes = [size.strip().lower() for size in chosen.split(",") if size.strip()]
@@ -150,10 +177,20 @@ def main(argv: list[str] | None = None) -> int:
             data, markdown = servers.run(load, found)
             written = results.write("servers-", data, markdown, results.now())
             print("\n" + markdown + "\n\nWritten: " + ", ".join(str(p.relative_to(ROOT)) for p in written))
+        if not (args.targets or args.servers or args.checkout or args.search):
+            failed = (
+                run_analytics(load, args.analytics_size, spark=not args.no_spark, strict=True) != 0 or failed
+            )
     except KeyboardInterrupt:
         print("\nInterrupted: every server the bench started has been stopped.", file=sys.stderr)
         return 130
-    except (wrk.WrkError, ServerError, checkout.CheckoutError, search.SearchBenchError) as error:
+    except (
+        wrk.WrkError,
+        ServerError,
+        checkout.CheckoutError,
+        search.SearchBenchError,
+        analytics.AnalyticsBenchError,
+    ) as error:
         print(f"\nbench: {error}", file=sys.stderr)
         return 2
     return 1 if failed and args.strict else 0

@@ -71,8 +71,17 @@ class Server:
     process group it moves to, can be found and killed by session id.
     """
 
-    def __init__(self, name: str, argv: list[str], port: int, *, server_name: str = "granian") -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        port: int,
+        *,
+        server_name: str = "granian",
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
+        self.env = env or {}  # on top of production_env (e.g. ANALYTICS_TRACKING=off)
         self.argv = argv
         self.port = port
         self.server_name = server_name
@@ -106,7 +115,7 @@ class Server:
             self.proc = subprocess.Popen(
                 self.argv,
                 cwd=ROOT,
-                env=production_env(self.port),
+                env={**production_env(self.port), **self.env},
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -14,7 +14,7 @@ import atexit
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from shopstack.analytics.schema import AnalyticsEvent
 
@@ -36,8 +36,12 @@ class EventBuffer:
         self.dropped = 0
 
     def add(self, event: AnalyticsEvent) -> None:
+        self.add_all((event,))
+
+    def add_all(self, events: Sequence[AnalyticsEvent]) -> None:
+        """Hand over a request's events (a page's view and what it was about) in one go."""
         with self._lock:
-            self._events.append(event)
+            self._events.extend(events)
             full = len(self._events) >= self._max_events
         if self._pid != os.getpid():
             self._start()

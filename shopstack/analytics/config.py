@@ -23,6 +23,7 @@ class CollectSettings:
     session_gap: timedelta
     session_cookie_seconds: int  # a minute longer than a session: renewed once a minute
     session_cookie_name: str  # Django's own, whose presence marks a browser
+    flush_seconds: float  # 0: events are written through, not buffered (tests)
 
 
 _held: CollectSettings | None = None
@@ -39,6 +40,7 @@ def collect_settings() -> CollectSettings:
             session_gap=timedelta(minutes=minutes),
             session_cookie_seconds=minutes * 60 + 60,
             session_cookie_name=settings.SESSION_COOKIE_NAME,
+            flush_seconds=float(settings.ANALYTICS_FLUSH_SECONDS),
         )
         _held = held
     return held

@@ -2,7 +2,7 @@
 
 Works after the response is ready, so it sees how the request was answered, and costs
 the request only what it records: a page view is a few dict lookups, one cookie read and
-write, and a hand-over to the buffer (services.event_add), which never waits on a store.
+write, and a hand-over to the buffer (services.events_add), which never waits on a store.
 Nothing here queries the database. Anything that goes wrong is logged and the page is
 answered as it was: analytics never breaks the shop.
 
@@ -28,7 +28,7 @@ from shopstack.analytics.config import collect_settings
 from shopstack.analytics.consent import Consent, consent_of
 from shopstack.analytics.devices import BOT, client_kind, cookieless_rate
 from shopstack.analytics.schema import AnalyticsEvent, Channel, Kind
-from shopstack.analytics.services import event_add
+from shopstack.analytics.services import events_add
 from shopstack.analytics.sessions import campaign_key
 from shopstack.analytics.visitors import (
     SESSION_COOKIE,
@@ -153,12 +153,13 @@ class AnalyticsMiddleware:
         }
         if utm:
             common.update(utm)
+        events = [_event(item, common) for item in items]
         if page_view:
-            event_add(
-                AnalyticsEvent(Kind.PAGE_VIEW, event_id=new_event_id(), referrer=_referrer(meta), **common)
+            events.insert(
+                0, AnalyticsEvent(Kind.PAGE_VIEW, event_id=new_event_id(), referrer=_referrer(meta), **common)
             )
-        for item in items:
-            event_add(_event(item, common))
+        if events:
+            events_add(events)
         if counted_with_cookies:
             visit_cookies_write(response, request, visit)
         elif consent is Consent.REFUSED:

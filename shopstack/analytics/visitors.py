@@ -34,7 +34,7 @@ from django.utils.functional import SimpleLazyObject, empty
 from shopstack.accounts.countries import is_country_code
 from shopstack.accounts.models import Address
 from shopstack.analytics.config import collect_settings
-from shopstack.analytics.sessions import SessionState, session_continue
+from shopstack.analytics.sessions import SessionState, session_continue, starts_new_session
 
 VISITOR_COOKIE = "analytics_visitor"
 SESSION_COOKIE = "analytics_visit"
@@ -86,6 +86,13 @@ def _day_key(day: str) -> bytes:
 
 def anonymous_visitor_id(address: str, user_agent: str, *, day: str) -> str:
     """A visitor without cookies: the same id all UTC day `day` for one address and browser."""
+    return _anonymous_visitor_id(address, user_agent, day)
+
+
+# A client without cookies asks for page after page (a script, a visitor who declined):
+# its id is worked out once per process and day, not once per page.
+@lru_cache(maxsize=4096)
+def _anonymous_visitor_id(address: str, user_agent: str, day: str) -> str:
     digest = hmac.digest(_day_key(day), f"{address}\n{user_agent}".encode(), "sha256")
     return ANONYMOUS_PREFIX + digest[:16].hex()
 
@@ -222,9 +229,13 @@ def visit_resolve(
             consent=True,
             identity=identity,
         )
-    now_state = session_continue(
-        state, at=at, campaign=campaign_tag(campaign), gap=gap, new_id=new_session_id()
+    tag = campaign_tag(campaign)
+    # A new session's id is drawn only when one starts, not for every page.
+    starts = state is None or starts_new_session(
+        last_at=state.last_at, last_campaign=state.campaign, at=at, campaign=tag, gap=gap
     )
+    new_id = new_session_id() if starts else ""
+    now_state = session_continue(state, at=at, campaign=tag, gap=gap, new_id=new_id)
     started = state is None or now_state.session_id != state.session_id
     # Renewed at most once a minute while nothing else changes: most pages then write no
     # cookie at all. The session's last activity is known to the minute.

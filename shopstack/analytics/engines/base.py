@@ -77,6 +77,12 @@ class WarehouseEngine:
     def rows(self, expr: ir.Table) -> list[dict[str, Any]]:
         return self.to_arrow(expr).to_pylist()  # type: ignore[no-any-return]
 
+    def kept(self, expr: ir.Table) -> ir.Table:
+        """`expr` for a metric that reads it in several queries (or one query that unions it
+        with itself many times). An engine that can hold the rows cheaply runs it once and
+        hands back its rows; by default it is the expression, computed where it is used."""
+        return expr
+
     def scalar(self, expr: ir.Scalar) -> Any:
         table = self.to_arrow(expr.name("value").as_table())
         return table.column(0)[0].as_py()

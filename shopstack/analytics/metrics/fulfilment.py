@@ -75,7 +75,7 @@ def fulfilment(engine: WarehouseEngine, period: Period, today: date | None = Non
     `today` (the shop's date now) stops an unshipped order being called overdue on a day
     that has not come yet; without it, the period's last day is taken as today."""
     as_of = min(period.end, today) if today else period.end
-    base = order_times(engine, period)
+    base = engine.kept(order_times(engine, period))
 
     groups = ibis.union(*[_group_totals(base, name, base[name], as_of) for name in (_ALL, *BREAKDOWNS)])
     durations = ibis.union(

@@ -93,24 +93,39 @@ def product_table(
     if offset < 0:
         raise ValueError("offset: 0 or more.")
     table = _table(engine, period)
+    rows = _page(engine, table, sort=sort, descending=descending, limit=limit, offset=offset)
+    total = int(engine.scalar(table.count()) or 0)
+    return ProductTable(rows=rows, total=total)
+
+
+def _page(
+    engine: WarehouseEngine, table: ir.Table, *, sort: str, descending: bool, limit: int, offset: int
+) -> tuple[ProductRow, ...]:
     key = _sort_key(table, sort)
     # Paged by a row number, not LIMIT ... OFFSET: Ibis's PySpark backend answers an offset
     # with its own row-number column left in the rows, which it then refuses to read.
     order = [key.isnull(), ibis.desc(key) if descending else key, table.product_id]
     numbered = table.mutate(position=ibis.row_number().over(order_by=order))
     page = numbered.filter(numbered.position >= offset, numbered.position < offset + limit)
-    rows = engine.rows(page.order_by(page.position))
-    total = int(engine.scalar(table.count()) or 0)
-    return ProductTable(rows=tuple(_row(row) for row in rows), total=total)
+    return tuple(_row(row) for row in engine.rows(page.order_by(page.position)))
 
 
+# The best and worst lists are the first rows of the table in each direction: without its
+# total, which only the paged table shows (a query over every product saved per list).
 def products_best(engine: WarehouseEngine, period: Period, limit: int = 10) -> tuple[ProductRow, ...]:
-    return product_table(engine, period, sort="revenue", limit=limit).rows
+    _check_limit(limit)
+    return _page(engine, _table(engine, period), sort="revenue", descending=True, limit=limit, offset=0)
 
 
 def products_worst(engine: WarehouseEngine, period: Period, limit: int = 10) -> tuple[ProductRow, ...]:
     """The lowest revenue first: published products that sold nothing come before any sale."""
-    return product_table(engine, period, sort="revenue", descending=False, limit=limit).rows
+    _check_limit(limit)
+    return _page(engine, _table(engine, period), sort="revenue", descending=False, limit=limit, offset=0)
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit: from 1 to {MAX_LIMIT}.")
 
 
 def products_viewed_not_bought(

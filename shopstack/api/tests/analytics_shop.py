@@ -265,14 +265,28 @@ def make_user(
         email=email, password=PASSWORD, is_staff=staff or superuser, is_superuser=superuser
     )
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    user.totp_secret = base64.b32encode(os.urandom(20)).decode()
     if (staff or superuser) and totp:
-        Authenticator.objects.create(
-            user=user, type=Authenticator.Type.TOTP, data={"secret": encrypt(user.totp_secret)}
-        )
+        add_totp(user)
     if grant:
         user.user_permissions.add(analytics_permission())
     return user
+
+
+def add_totp(user) -> None:
+    """A TOTP authenticator with a secret of its own (`user.totp_secret`): a code is
+    accepted once, so users of different tests must not share one."""
+    user.totp_secret = base64.b32encode(os.urandom(20)).decode()
+    Authenticator.objects.create(
+        user=user, type=Authenticator.Type.TOTP, data={"secret": encrypt(user.totp_secret)}
+    )
+
+
+def make_analyst(user) -> None:
+    """Make an existing user staff allowed to see the analytics reports, with TOTP."""
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    add_totp(user)
+    user.user_permissions.add(analytics_permission())
 
 
 def session_token(client, user) -> str:
