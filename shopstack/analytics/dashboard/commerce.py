@@ -631,8 +631,14 @@ def _stock_rows(products: list[ProductStock], links: Links) -> list[tuple[Cell, 
     ]
 
 
-def _lost(inventory: Inventory) -> float:
-    return sum(row.lost_sales_minor or 0 for row in inventory.products)
+def _lost(inventory: Inventory) -> float | None:
+    """The lost sales that can be estimated; None when products ran out but none can be
+    (out of stock on every snapshot day: no rate of sale to go by), rather than a false £0."""
+    estimates = [row.lost_sales_minor for row in inventory.products if row.out_of_stock_days]
+    known = [value for value in estimates if value is not None]
+    if estimates and not known:
+        return None
+    return sum(known)
 
 
 def inventory_page(query: ReportQuery, links: Links) -> Page:

@@ -182,6 +182,8 @@ def test_the_inventory_page_counts_low_and_out_of_stock_variants(analyst, shop):
     text = _text(_page(analyst, "inventory", **MAY))
     assert "Low on stock 1" in text
     assert "Out of stock 1" in text
+    # The teapot was out on every snapshot day: no rate of sale to estimate from, so no £0.00.
+    assert f"Lost sales (estimate) {MISSING}" in text
 
 
 def test_an_empty_warehouse_says_so_instead_of_drawing_zeros(analyst, empty_warehouse):
