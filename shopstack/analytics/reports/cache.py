@@ -31,7 +31,11 @@ def warehouse_stamp() -> str:
 def cached[T](question: str, compute: Callable[[], T]) -> T:
     """compute()'s answer to `question` (a string naming everything the answer depends on
     besides the warehouse), reused while the warehouse is unchanged."""
-    key = "analytics:" + hashlib.sha256(f"{VERSION}|{warehouse_stamp()}|{question}".encode()).hexdigest()
+    # The warehouse's location is part of the key: two warehouses never written have the
+    # same (empty) stamp, and one cache may serve both (a shop and its bench, tests).
+    where = warehouse()
+    text = f"{VERSION}|{where.fs.unstrip_protocol(where.root)}|{state_read(where).stamp}|{question}"
+    key = "analytics:" + hashlib.sha256(text.encode()).hexdigest()
     store = caches["pages"]
     found = store.get(key)
     if found is not None:

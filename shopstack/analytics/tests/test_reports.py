@@ -213,3 +213,12 @@ def test_the_overview_report_shows_new_orders_once_they_are_written(tmp_path: Pa
 
 def test_every_dashboard_has_a_report():
     assert all(hasattr(dashboards, f"{name}_report") for name in dashboards.DASHBOARDS)
+
+
+def test_two_warehouses_never_share_an_answer(tmp_path: Path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    with override_settings(ANALYTICS_WAREHOUSE_ROOT=str(first)):
+        assert cached("question", lambda: "first") == "first"
+    # Neither was ever written, so both have the same empty stamp: the location tells them apart.
+    with override_settings(ANALYTICS_WAREHOUSE_ROOT=str(second)):
+        assert cached("question", lambda: "second") == "second"
