@@ -89,12 +89,12 @@ def _events_of_days(root: str, wanted: int) -> tuple[list[Any], list[str]]:
     import pyarrow.parquet as pq
 
     from shopstack.analytics.schema import FIELD_NAMES, AnalyticsEvent
-    from shopstack.analytics.warehouse.day_files import event_days
+    from shopstack.analytics.warehouse.files import warehouse
 
     days: list[str] = []
     tables = []
     held = 0
-    for day in reversed(event_days(root)):
+    for day in reversed(warehouse(root).event_days()):
         table = pq.read_table(f"{root}/events/day={day}/events.parquet", columns=list(FIELD_NAMES))
         tables.append(table)
         days.append(day)

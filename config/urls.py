@@ -4,6 +4,8 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 urlpatterns = [
+    # The analytics dashboards, before the admin site's catch-all (docs/analytics.md, "Dashboards").
+    path("admin/analytics/", include("shopstack.analytics.dashboard.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),

@@ -12,7 +12,13 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         from shopstack.analytics import tasks
+        from shopstack.analytics.services import event_store_answers
         from shopstack.core.periodic import periodic_register
+        from shopstack.core.readiness import readiness_register
+
+        # Without its event store the shop would answer pages but keep no events (the
+        # buffer holds a few seconds' worth): /readyz says so, naming it.
+        readiness_register(name="event_store", check=event_store_answers)
 
         periodic_register(
             name="analytics.events_compact",

@@ -10,7 +10,10 @@ device's clock and stored (docs/analytics.md, "Events from apps").
   (server receipt time - sent_at). An event that then lies after its receipt, or more
   than MAX_EVENT_AGE before it, is refused.
 - Idempotent by event id: a resent batch gets the same answer, and its events are stored
-  again; compaction keeps one event per id (store/base.py), so no state is kept here.
+  again; compaction keeps one event per id (store/base.py), so no state is kept here. A
+  resend's correction differs from the first attempt's (a new sent_at, another network
+  delay), so its copy may fall on the other side of midnight: compaction also checks the
+  neighbouring days' files (warehouse/compaction.py).
 """
 
 from __future__ import annotations

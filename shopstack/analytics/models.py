@@ -21,3 +21,19 @@ class RejectedEventCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.reason}: {self.count}"
+
+
+class AnalyticsAccess(models.Model):
+    """No table: it carries the one permission that opens the dashboards
+    (`analytics.view_analytics`), so it can be given to a group like any other, and it gives
+    the admin index its "Dashboards" entry."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = (("view_analytics", "Can view the analytics dashboards"),)
+        verbose_name = "dashboard"
+        verbose_name_plural = "dashboards"
+
+    def __str__(self) -> str:
+        return "Analytics dashboards"

@@ -1,10 +1,20 @@
-"""The order's life after checkout, from the outbox into the event log.
+"""The order's life, from the outbox into the event log.
 
 Each domain event below becomes one analytics event about the order, with its customer
-and value. Appended durably (not through a web process's buffer): these are the events
-revenue is counted from. The event id is derived from the outbox event's id, so a
-handler run twice (the outbox delivers at least once) writes the same event again and
-compaction keeps it once.
+and value. Appended durably (events_append, not a web process's buffer) before the
+handler returns, so before the outbox marks its delivery done: a worker killed after
+that has already stored the event, and one killed before it leaves the delivery pending,
+to be run again. The event id is derived from the outbox event's id, so a handler run
+twice (the outbox delivers at least once) writes the same event again and compaction
+keeps it once.
+
+`order_placed` is recorded twice on purpose. The checkout's request records it with the
+visit (visitor, session, campaign: what ties revenue to a session) through the buffer,
+which a killed web process can lose; OrderPlaced, written in the order's own transaction,
+records it here without a visit. Both copies carry the order's event id
+(`values.order_placed_event_id`) and compaction keeps one, preferring the
+visit's copy (warehouse/compaction.py), so the order is never lost and keeps its
+attribution whenever the request's copy arrives.
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ from django.utils import timezone
 
 from shopstack.analytics.schema import AnalyticsEvent, Channel, Device, Kind
 from shopstack.analytics.services import events_append
-from shopstack.analytics.values import derived_event_id, to_minor
+from shopstack.analytics.values import derived_event_id, order_placed_event_id, to_minor
 from shopstack.core.events import Event
 from shopstack.core.models import OutboxEvent
 from shopstack.orders.models import Order, OrderLine
@@ -24,6 +34,7 @@ from shopstack.orders.models import Order, OrderLine
 # Domain event -> analytics kind. "Paid" is the shop's own word for a captured payment
 # (Order.Status.PAID): an authorization (OrderConfirmed) can still be voided.
 ORDER_KINDS: dict[str, Kind] = {
+    "OrderPlaced": Kind.ORDER_PLACED,  # the checkout's request records it with the visit too
     "OrderCaptured": Kind.ORDER_PAID,
     "OrderShipped": Kind.ORDER_SHIPPED,
     "OrderDelivered": Kind.ORDER_DELIVERED,
@@ -48,7 +59,7 @@ def order_event(event: Event) -> AnalyticsEvent | None:
     return AnalyticsEvent(
         kind,
         occurred_at=occurred_at or timezone.now(),
-        event_id=derived_event_id("outbox", event.id),
+        event_id=_event_id(kind, order_id, event),
         customer_id=order.customer_id,
         consent=True,  # the shop's own record of its orders, not a visitor's trail
         channel=Channel.APP if order.source == "api" else Channel.WEB,
@@ -57,6 +68,12 @@ def order_event(event: Event) -> AnalyticsEvent | None:
         value_minor=to_minor(_value(kind, payload, order), currency),
         currency=currency,
     )
+
+
+def _event_id(kind: Kind, order_id: int, event: Event) -> str:
+    if kind is Kind.ORDER_PLACED:
+        return order_placed_event_id(order_id)  # as the checkout's request's copy: one order, one event
+    return derived_event_id("outbox", event.id)
 
 
 def _value(kind: Kind, payload: dict[str, Any], order: Order) -> Decimal:

@@ -41,6 +41,11 @@ def events_append(events: Sequence[AnalyticsEvent]) -> None:
     event_store().append(events)
 
 
+def event_store_answers() -> bool:
+    """Whether the event store answers now (the readiness probe asks: apps.py registers it)."""
+    return event_store().ping()
+
+
 def events_flush() -> int:
     """Write this process's buffered events now (shutdown, tests, the benchmark)."""
     return _buffer().flush()

@@ -18,6 +18,12 @@ def derived_event_id(*parts: object) -> str:
     return uuid.uuid5(EVENT_ID_NAMESPACE, ":".join(str(part) for part in parts)).hex
 
 
+def order_placed_event_id(order_id: int) -> str:
+    """The id of an order's `order_placed`, whichever of its two recorders writes it (the
+    checkout's request, with the visit, and the outbox's OrderPlaced handler, without)."""
+    return derived_event_id("order_placed", order_id)
+
+
 def to_minor(amount: Decimal, currency: str) -> int:
     """An amount in the currency's minor units (2.95 GBP -> 295, 300 JPY -> 300)."""
     return int(amount.scaleb(minor_units(currency)).to_integral_value())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import NinjaAPI
 
+from shopstack.api.analytics.endpoints import router as analytics_router
 from shopstack.api.auth import signed_in
 from shopstack.api.boundary import InputParser
 from shopstack.api.cart import router as cart_router
@@ -23,7 +24,9 @@ The public API of the shop for web and mobile apps.
 **Authentication.** Catalog endpoints are public. Apps sign in through allauth headless
 (`/_allauth/app/v1/auth/login`) and send the session token it returns in the
 `X-Session-Token` header; the web front end's session cookie works too. Signed-in
-clients get their own, higher rate limit.
+clients get their own, higher rate limit. The analytics reports (`/analytics/...`) are for
+staff with the `analytics.view_analytics` permission and two-factor authentication only
+(401 without a user, 403 for anyone else).
 
 **Errors.** Every 4xx answer has the same body:
 `{"error": {"code": "...", "message": "...", "fields": {"param": ["..."]}}}`.
@@ -33,7 +36,8 @@ configured otherwise) is 413. Text anywhere in a request
 (body, query, path, headers) may not hold control characters (U+0000-U+001F,
 U+007F-U+009F, tabs and newlines included) or lone surrogates: 422 naming the field.
 
-**Caching.** GET answers carry an `ETag`; send it back in `If-None-Match` to get a 304.
+**Caching.** Catalog GET answers carry an `ETag`; send it back in `If-None-Match` to get
+a 304. The analytics reports are `Cache-Control: private, no-store`.
 
 **Money.** Prices are decimals as text (`"2.95"`) with an ISO 4217 `currency`.
 """
@@ -53,6 +57,7 @@ api.add_router("", cart_router)
 api.add_router("", orders_router)
 api.add_router("", checkout_router)
 api.add_router("", events_router)
+api.add_router("", analytics_router)
 
 
 @api.get(

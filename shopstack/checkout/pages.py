@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shopstack.accounts.services import ADDRESS_FIELDS
 from shopstack.analytics.schema import Kind
-from shopstack.analytics.web import page_about
+from shopstack.analytics.web import action_record, page_about
 from shopstack.checkout import selectors, services
 from shopstack.checkout.models import Checkout
 from shopstack.checkout.web import CART_SESSION_KEY, order_placed_note, remember_session_cart, session_cart
@@ -97,9 +97,11 @@ def checkout_begin(request: HttpRequest) -> HttpResponse:
         existing = selectors.checkout_open_for_cart(cart=cart)
         owner_id = request.user.pk if request.user.is_authenticated else None
         if existing is not None and existing.customer_id == owner_id:
+            # Coming back to a checkout under way is reaching checkout in this visit.
+            action_record(request, Kind.CHECKOUT_STEP, checkout_step="begin")
             return redirect("checkout_steps:address", token=existing.token)
         summary = selectors.cart_summary(cart)
-        page_about(request, Kind.CHECKOUT_STEP, checkout_step="begin")
+        # Not a step yet: the page offers to start; "begin" is recorded when the shopper does.
         return _private(render(request, "checkout/steps/begin.html", {"summary": summary, "noindex": True}))
     customer = request.user if request.user.is_authenticated else None
     try:
@@ -109,6 +111,8 @@ def checkout_begin(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         context = {"summary": selectors.cart_summary(cart), "error": error, "noindex": True}
         return _private(render(request, "checkout/steps/begin.html", context, status=400))
+    # The cart's button posts here directly: this, not a page, is where checkout begins.
+    action_record(request, Kind.CHECKOUT_STEP, checkout_step="begin")
     return redirect("checkout_steps:address", token=checkout.token)
 
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from shopstack.analytics.schema import Kind
-from shopstack.analytics.values import derived_event_id, to_minor
+from shopstack.analytics.values import order_placed_event_id, to_minor
 from shopstack.analytics.web import action_record, cart_change_record
 from shopstack.checkout import services
 from shopstack.checkout.models import Cart
@@ -58,11 +58,12 @@ def cart_change_note(request: HttpRequest, change: services.LineChange) -> None:
 
 def order_placed_note(request: HttpRequest, order: Order) -> None:
     """The order this visit placed: what ties a session (and its campaign) to revenue.
-    Its event id comes from the order, so a resent placement is kept once."""
+    Its event id comes from the order, so a resent placement is kept once, and so is the
+    copy without the visit that the outbox writes durably (analytics/order_events.py)."""
     action_record(
         request,
         Kind.ORDER_PLACED,
-        event_id=derived_event_id("order_placed", order.pk),
+        event_id=order_placed_event_id(order.pk),
         order_id=order.pk,
         value_minor=to_minor(order.total_amount, order.currency),
         currency=order.currency,

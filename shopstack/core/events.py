@@ -30,6 +30,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from shopstack.core.enqueue import enqueued_in_transaction
+from shopstack.core.faults import fault_point
 from shopstack.core.models import OutboxDelivery, OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -227,12 +228,16 @@ def _deliver(delivery_id: int, *, now: datetime) -> OutboxDelivery | None:
         except Exception as error:
             _record_failure(delivery, error, now=now)
             return delivery
+        # Proof tests kill the worker here (the handler's effect made, its delivery still
+        # pending: it runs again) and just after the commit (done: it never runs again).
+        fault_point("outbox_after_handler")
         delivery.state = OutboxDelivery.State.DONE
         delivery.attempts += 1
         delivery.finished_at = now
         delivery.last_error = ""
         delivery.save(update_fields=["state", "attempts", "finished_at", "last_error"])
-        return delivery
+    fault_point("outbox_after_delivery_done")
+    return delivery
 
 
 def _record_failure(delivery: OutboxDelivery, error: Exception, *, now: datetime) -> None:

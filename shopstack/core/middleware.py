@@ -10,6 +10,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from shopstack.core.readiness import readiness_report
+
 
 def database_answers() -> bool:
     try:
@@ -36,8 +38,9 @@ def limits_answer() -> bool:
 
 
 class HealthCheckMiddleware:
-    """`/healthz`: the process is alive. `/readyz`: the database, the cache and the
-    rate-limit store answer."""
+    """`/healthz`: the process is alive. `/readyz`: the database, the cache, the rate-limit
+    store and every check a context registered (readiness.py: the analytics event store)
+    answer; a 503 names the ones that did not."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -46,7 +49,12 @@ class HealthCheckMiddleware:
         if request.path == "/healthz":
             return JsonResponse({"status": "ok"})
         if request.path == "/readyz":
-            checks = {"database": database_answers(), "cache": cache_answers(), "limits": limits_answer()}
+            checks = {
+                "database": database_answers(),
+                "cache": cache_answers(),
+                "limits": limits_answer(),
+                **readiness_report(),
+            }
             ready = all(checks.values())
             return JsonResponse(
                 {"status": "ok" if ready else "unavailable", "checks": checks},

@@ -8,6 +8,7 @@ days" includes today's events as far as compaction has brought them in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -25,6 +26,11 @@ from shopstack.core.errors import ValidationFailed
 MAX_DAYS = 731
 DEFAULT_RANGE = "last_28_days"
 CUSTOM = "custom"
+# The earliest day a custom range may start: a comparison reaches back a year and a range
+# before it, and dates near year 1 have no day before them (an OverflowError, not a 422).
+MIN_DAY = date(1970, 1, 1)
+# Only this form: date.fromisoformat also reads 20260504 and 2026-W19-1.
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _last(days: int) -> Callable[[date], tuple[date, date]]:
@@ -184,10 +190,16 @@ def _day(params: Mapping[str, str], name: str, errors: dict[str, list[str]]) -> 
         errors[name] = ["Required with a custom range (YYYY-MM-DD)."]
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text) if _DAY.fullmatch(text) else None
     except ValueError:
+        day = None
+    if day is None:
         errors[name] = ["Must be a date written YYYY-MM-DD."]
         return None
+    if day < MIN_DAY:
+        errors[name] = [f"Must be {MIN_DAY.isoformat()} or later."]
+        return None
+    return day
 
 
 def _filters(params: Mapping[str, str], errors: dict[str, list[str]]) -> Filters | None:

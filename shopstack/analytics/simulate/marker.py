@@ -7,10 +7,11 @@ one by one: their event_id starts with SIM_PREFIX.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from shopstack.analytics.simulate.params import SIM_PREFIX
-from shopstack.analytics.warehouse.day_files import file_delete, json_read, json_write_atomic
+from shopstack.analytics.warehouse.files import warehouse
 
 MARKER = "SIMULATED.json"
 NOTICE = (
@@ -21,11 +22,18 @@ NOTICE = (
 
 def simulated_marker(root: str) -> dict[str, Any] | None:
     """The marker of the warehouse at `root`, or None when nothing in it is simulated."""
-    return json_read(root, MARKER)
+    where = warehouse(root)
+    path = f"{where.root}/{MARKER}"
+    if not where.exists(path):
+        return None
+    found: dict[str, Any] = json.loads(where.read_bytes(path))
+    return found
 
 
 def marker_write(root: str, document: dict[str, Any]) -> None:
-    json_write_atomic(root, MARKER, {"notice": NOTICE, "event_id_prefix": SIM_PREFIX, **document})
+    where = warehouse(root)
+    marked = {"notice": NOTICE, "event_id_prefix": SIM_PREFIX, **document}
+    where.write_bytes(f"{where.root}/{MARKER}", json.dumps(marked, indent=2, sort_keys=True).encode())
 
 
 def is_simulated(event_id: str) -> bool:
@@ -33,4 +41,5 @@ def is_simulated(event_id: str) -> bool:
 
 
 def marker_delete(root: str) -> bool:
-    return file_delete(root, MARKER)
+    where = warehouse(root)
+    return where.delete(f"{where.root}/{MARKER}")

@@ -28,18 +28,11 @@ from shopstack.analytics.simulate.params import DAY_US, GENERATOR_VERSION, SIM_P
 from shopstack.analytics.simulate.plan import ORDERED, Plan, Visits, day_of_number, rng_for
 from shopstack.analytics.simulate.queries import queries_build
 from shopstack.analytics.simulate.table import KEY, ROW, day_table
-from shopstack.analytics.warehouse.day_files import (
-    event_day_delete,
-    event_day_read,
-    event_day_relative,
-    event_days,
-    parquet_write_atomic,
-)
+from shopstack.analytics.warehouse.files import warehouse
+from shopstack.analytics.warehouse.layout import EVENTS, events_path
 
 ID_DIGITS = 9  # events a day, at most a billion
 WRITES_AHEAD = 2
-# Columns not worth a dictionary: (nearly) every value differs.
-PLAIN_COLUMNS = ("event_id", "occurred_at", "received_at", "engaged_ms")
 
 
 class SimulationError(Exception):
@@ -101,16 +94,19 @@ class SimulationReport:
 
 
 def simulated_only(root: str, day: str) -> bool:
-    ids = event_day_read(root, day, columns=["event_id"]).column("event_id")
+    where = warehouse(root)
+    table = where.read(events_path(where.root, day), EVENTS, columns=["event_id"])
+    ids = table.column("event_id") if table is not None else pa.array([], pa.string())
     return bool(pc.all(pc.starts_with(ids, SIM_PREFIX)).as_py()) if len(ids) else True
 
 
 def clear_simulated(root: str) -> int:
     """Delete every day file that holds only simulated events, and the marker."""
     deleted = 0
-    for day in event_days(root):
+    where = warehouse(root)
+    for day in where.event_days():
         if simulated_only(root, day):
-            event_day_delete(root, day)
+            where.event_day_delete(day)
             deleted += 1
     marker_delete(root)
     return deleted
@@ -124,7 +120,7 @@ def _check_inputs(history: History, params: SimulationParams, root: str, replace
         errors["orders"] = "there are no orders to simulate the visits of"
     if errors:
         raise SimulationError(errors)
-    existing = event_days(root)
+    existing = warehouse(root).event_days()
     if existing and not replace:
         raise SimulationError(
             {
@@ -159,9 +155,11 @@ def _table_finish(day: str, parts: list[pa.Table]) -> pa.Table:
 
 
 def _day_write(root: str, day: str, parts: list[pa.Table]) -> int:
-    table = _table_finish(day, parts)
-    parquet_write_atomic(root, event_day_relative(day), table, plain=PLAIN_COLUMNS)
-    return table.num_rows
+    # The warehouse's one writer (files.py), as compaction writes a day: the same rows give
+    # the same bytes, and a run killed mid-write leaves a temporary file compaction clears.
+    # Not synced file by file: a simulation cut short is run again (the marker says so).
+    where = warehouse(root)
+    return where.write(events_path(where.root, day), EVENTS, [_table_finish(day, parts)], durable=False)
 
 
 def _trim(events: DayEvents, visits: Visits, budget: int, rng: np.random.Generator) -> DayEvents:
@@ -234,7 +232,7 @@ def simulate(
     report = SimulationReport(mode=mode, seed=seed, orders_in_history=history.orders.size, extra=extra or {})
     if replace:
         report.deleted_days = clear_simulated(root)
-        real = set(event_days(root))
+        real = set(warehouse(root).event_days())
     else:
         real = set()
     popularity = np.bincount(history.orders.line_product, minlength=history.catalog.size) + 1.0

@@ -12,7 +12,7 @@ from shopstack.analytics.simulate.plan import rng_for
 from shopstack.analytics.simulate.run import SimulationError, SimulationReport, simulate
 from shopstack.analytics.simulate.shop import HISTORY_SOURCES, shop_history
 from shopstack.analytics.simulate.synthetic import facts_write, synthetic_history
-from shopstack.analytics.warehouse.day_files import event_days
+from shopstack.analytics.warehouse.files import warehouse
 
 # Events a visit makes on average with the default shares (measured on the simulator's own
 # output): used only to decide how many made-up orders fit an event budget.
@@ -23,7 +23,7 @@ EVENTS_PER_ORDER_LINE = 2.9
 
 
 def warehouse_has_events(root: str) -> bool:
-    return bool(event_days(root))
+    return bool(warehouse(root).event_days())
 
 
 def demo_simulate(

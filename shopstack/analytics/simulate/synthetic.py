@@ -17,7 +17,7 @@ from shopstack.analytics.simulate.history import Catalog, History, Orders
 from shopstack.analytics.simulate.params import DAY_US, HOUR_US, SimulationParams
 from shopstack.analytics.simulate.plan import rng_for
 from shopstack.analytics.store.columns import micros
-from shopstack.analytics.warehouse.day_files import parquet_write_atomic
+from shopstack.analytics.warehouse.files import warehouse
 from shopstack.analytics.warehouse.layout import DAILY_FACTS, DIMS, FACTS, dim_path, fact_path
 
 COLOURS = ("Red", "Blue", "Green", "Pink", "Ivory", "Black", "Silver", "Gold", "Pastel", "Vintage")
@@ -318,15 +318,14 @@ def pc_join(prefix: str, numbers: np.ndarray) -> pa.Array:
 def facts_write(root: str, history: History, seed: int) -> dict[str, int]:
     """Write the history's facts and dimensions under `root`; rows written per table."""
     counts = {}
+    where = warehouse(root)
     for name, table in history_facts(history, seed).items():
         if name in DAILY_FACTS:
             # Kept a file per snapshot day; a shop at scale with no snapshots has none.
             if table.num_rows:
                 raise ValueError(f"facts/{name} is written per day, not by the synthetic history")
             continue
-        parquet_write_atomic(root, fact_path("", name).lstrip("/"), table)
-        counts[f"facts/{name}"] = table.num_rows
+        counts[f"facts/{name}"] = where.write(fact_path(where.root, name), FACTS[name], [table])
     for name, table in history_dims(history).items():
-        parquet_write_atomic(root, dim_path("", name).lstrip("/"), table)
-        counts[f"dims/{name}"] = table.num_rows
+        counts[f"dims/{name}"] = where.write(dim_path(where.root, name), DIMS[name], [table])
     return counts

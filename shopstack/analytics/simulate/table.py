@@ -1,7 +1,7 @@
 """A day's events as a pyarrow table of the EVENTS schema, from the columns `events` made.
 
 Text columns are dictionaries over small lists of strings (kinds, paths, campaigns, the
-day's visitors): no string is copied per event, and Parquet stores them as they are.
+day's visitors): no string is copied per event while the day is made; the writer stores the text.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def _ids(values: np.ndarray, ids: np.ndarray) -> np.ndarray:
 
 def _coded(indices: np.ndarray, dictionary: pa.Array) -> pa.DictionaryArray:
     """Strings as indices into `dictionary`: no string is copied, and Parquet stores the column
-    dictionary-encoded as it is (the file is read back as plain strings: see day_files)."""
+    dictionary-encoded (the warehouse's writer stores the text itself: see warehouse/files.py)."""
     distinct = pc.unique(dictionary)
     if len(distinct) < len(dictionary):
         # A value twice in a dictionary is not a valid one for Parquet's writer (nor stable).

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from shopstack.analytics.schema import FIELD_NAMES, AnalyticsEvent
 from shopstack.analytics.store.base import DayBatch, EventStore
@@ -31,6 +32,9 @@ def _column_type(name: str) -> str:
 
 
 _COLUMNS = ", ".join(FIELD_NAMES)
+# An unreachable server is given up on after this long (libpq waits for TCP's own timeout,
+# minutes, by default): the readiness probe pings the store and must answer promptly.
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def _shop_database() -> psycopg.Connection:
@@ -40,7 +44,14 @@ def _shop_database() -> psycopg.Connection:
     params.pop("cursor_factory", None)
     params.pop("context", None)
     params.pop("prepare_threshold", None)
+    params.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
     return psycopg.connect(**params, autocommit=True)
+
+
+def _database(url: str) -> psycopg.Connection:
+    if "connect_timeout" not in conninfo_to_dict(url):  # the URL's own wins
+        url = make_conninfo(url, connect_timeout=CONNECT_TIMEOUT_SECONDS)
+    return psycopg.connect(url, autocommit=True)
 
 
 class PostgresEventStore(EventStore):
@@ -54,7 +65,7 @@ class PostgresEventStore(EventStore):
     def _connection(self) -> psycopg.Connection:
         connection: psycopg.Connection | None = getattr(self._local, "connection", None)
         if connection is None or connection.closed or self._local.pid != os.getpid():
-            connection = psycopg.connect(self.url, autocommit=True) if self.url else _shop_database()
+            connection = _database(self.url) if self.url else _shop_database()
             columns = ", ".join(f"{name} {_column_type(name)}" for name in FIELD_NAMES)
             connection.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.table} "
@@ -97,8 +108,8 @@ class PostgresEventStore(EventStore):
         return cursor.rowcount
 
     def count(self) -> int:
-        (count,) = self._connection().execute(f"SELECT count(*) FROM {self.table}").fetchone()
-        return int(count)
+        row = self._connection().execute(f"SELECT count(*) FROM {self.table}").fetchone()
+        return int(row[0]) if row else 0
 
     def clear(self) -> None:
         self._connection().execute(f"DELETE FROM {self.table}")

@@ -99,6 +99,7 @@ def test_the_checkout_pages_record_each_step_and_the_order_placed_in_the_same_se
     # A second click of the same form lands on the same order: nothing new to record.
     assert browser.post(f"{base}/place/", {"idempotency_key": key}).status_code == 302
 
+    # The page that offers to start records no step; starting it (the POST) is "begin".
     assert [row["checkout_step"] for row in _kinds(Kind.CHECKOUT_STEP)] == list(CHECKOUT_STEPS)
     order = Order.objects.get(email="shopper@example.com")
     placed = _kinds(Kind.ORDER_PLACED)
@@ -216,3 +217,13 @@ def test_an_app_login_is_recorded_on_the_app_channel(products):
 
     assert response.status_code == 200
     assert [(row["kind"], row["channel"]) for row in recorded()] == [(Kind.LOGIN, Channel.APP)]
+
+
+def test_the_carts_button_and_a_resumed_checkout_each_reach_the_first_step(browser, products):
+    browser.post("/cart/add/", {"variant_id": variant_of(products[0]).pk, "quantity": "1"})
+    # The cart page's "Checkout" button posts straight to /checkout/, with no page before it.
+    assert browser.post("/checkout/").status_code == 302
+    assert [row["checkout_step"] for row in _kinds(Kind.CHECKOUT_STEP)] == ["begin"]
+    # Back later: /checkout/ sends the shopper on to the checkout under way.
+    assert browser.get("/checkout/").status_code == 302
+    assert [row["checkout_step"] for row in _kinds(Kind.CHECKOUT_STEP)] == ["begin", "begin"]

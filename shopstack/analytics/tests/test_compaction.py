@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from shopstack.analytics.schema import AnalyticsEvent, Kind
 from shopstack.analytics.services import events_append
 from shopstack.analytics.store import event_store
 from shopstack.analytics.tasks import warehouse_events_compact
@@ -247,3 +248,57 @@ def test_compaction_and_the_facts_rebuild_are_periodic_sweeps():
     assert sweeps["analytics.events_compact"].task is warehouse_events_compact
     assert sweeps["analytics.events_compact"].interval_seconds == 300
     assert sweeps["analytics.tables_rebuild"].interval_seconds == 3600
+
+
+def _placed(*, with_visit: bool, seconds: int = 0) -> AnalyticsEvent:
+    """An order's order_placed: the checkout request's copy (with the visit) or the outbox's."""
+    visit = {"visitor_id": "v-shopper", "session_id": "s-shopper", "consent": True} if with_visit else {}
+    return AnalyticsEvent(
+        kind=Kind.ORDER_PLACED,
+        occurred_at=MARCH_14 + timedelta(seconds=seconds),
+        event_id="placed-42",
+        order_id=42,
+        value_minor=2235,
+        currency="GBP",
+        **visit,
+    )
+
+
+def _placed_rows(root: str) -> list[tuple[str, str]]:
+    table = day_table(root, "2026-03-14")
+    return [
+        (row["visitor_id"], row["session_id"]) for row in table.to_pylist() if row["event_id"] == "placed-42"
+    ]
+
+
+def test_the_visits_copy_of_an_order_placed_wins_over_the_outboxs_that_came_first(root):
+    events_append([_placed(with_visit=False)])  # the outbox's handler is quicker than the web's buffer
+    events_append([view(MARCH_14, "page-1", visitor_id="v-shopper", session_id="s-shopper")])
+    events_append([_placed(with_visit=True, seconds=1)])
+
+    events_compact()
+
+    assert _placed_rows(root) == [("v-shopper", "s-shopper")]
+
+
+def test_the_visits_copy_arriving_after_the_outboxs_was_compacted_replaces_it(root):
+    events_append([_placed(with_visit=False)])
+    events_compact()
+    assert [visitor for visitor, _ in _placed_rows(root)] == [""]
+
+    events_append([_placed(with_visit=True, seconds=1)])
+    events_compact()
+
+    assert _placed_rows(root) == [("v-shopper", "s-shopper")]
+    # ...and a late outbox copy (a delivery run again) never takes the visit away.
+    events_append([_placed(with_visit=False)])
+    events_compact()
+    assert _placed_rows(root) == [("v-shopper", "s-shopper")]
+
+
+def test_an_order_whose_visits_copy_was_lost_still_counts_once(root):
+    events_append([_placed(with_visit=False), _placed(with_visit=False)])  # a delivery run twice
+
+    events_compact()
+
+    assert len(_placed_rows(root)) == 1

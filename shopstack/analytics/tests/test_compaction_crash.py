@@ -4,53 +4,23 @@ the same bytes as a run that was never interrupted."""
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
 
 import pytest
-from django.conf import settings
 
 from shopstack.analytics.services import events_append
 from shopstack.analytics.store import event_store
+from shopstack.analytics.tests.child_process import child_run
 from shopstack.analytics.tests.warehouse_helpers import day_files, day_table, two_days_of_events
 from shopstack.analytics.warehouse.compaction import events_compact
-from shopstack.testing.orders import ROOT, database_url
 
 pytestmark = pytest.mark.django_db
 
-# The child is the real command; only the per-test-process settings (this process's event
-# store and a warehouse under tmp_path) are handed to it.
-_CHILD = """
-import json, os
-import django
-django.setup()
-from django.conf import settings
-for name, value in json.loads(os.environ["WAREHOUSE_TEST_SETTINGS"]).items():
-    setattr(settings, name, value)
-from django.core.management import call_command
-call_command("analytics_compact", "--events-only", verbosity=0)
-"""
 
-
-def _run_command(faults: str = "") -> subprocess.CompletedProcess[bytes]:
-    environment = {
-        **{name: value for name, value in os.environ.items() if name != "SHOPSTACK_FAULTS"},
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": database_url(),
-        "SHOPSTACK_FAULTS": faults,
-        "WAREHOUSE_TEST_SETTINGS": json.dumps(
-            {
-                "ANALYTICS_EVENT_STORE": settings.ANALYTICS_EVENT_STORE,
-                "ANALYTICS_WAREHOUSE_ROOT": settings.ANALYTICS_WAREHOUSE_ROOT,
-            }
-        ),
-    }
-    return subprocess.run(
-        [sys.executable, "-c", _CHILD], cwd=ROOT, env=environment, capture_output=True, timeout=600
-    )
+def _run_command(faults: str = ""):
+    # The real command, in a process of its own.
+    command = 'call_command("analytics_compact", "--events-only", verbosity=0)'
+    return child_run(f"from django.core.management import call_command\n{command}", faults=faults)
 
 
 @pytest.fixture

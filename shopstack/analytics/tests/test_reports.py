@@ -91,6 +91,11 @@ def test_a_query_asked_again_from_its_own_parameters_is_the_same_query():
         ({"range": "today", "start": "2026-05-01"}, "range"),
         ({"start": "2026-05-01"}, "end"),
         ({"start": "1 May", "end": "2026-05-02"}, "start"),
+        ({"start": "20260501", "end": "2026-05-02"}, "start"),
+        ({"start": "2026-W18-5", "end": "2026-05-02"}, "start"),
+        ({"start": "2026-05-01", "end": "2026-02-30"}, "end"),
+        ({"start": "0001-01-01", "end": "0001-01-02"}, "start"),
+        ({"start": "1969-12-31", "end": "1970-01-02"}, "start"),
         ({"start": "2026-05-03", "end": "2026-05-02"}, "end"),
         ({"start": "2026-06-01", "end": "2026-06-02"}, "start"),
         ({"start": "2020-01-01", "end": "2026-01-01"}, "end"),
@@ -116,6 +121,14 @@ def test_every_bad_parameter_is_named_at_once():
         "channel",
         "device",
     }
+
+
+@pytest.mark.parametrize("compare", ["previous", "year"])
+def test_the_earliest_day_a_range_may_start_on_has_a_comparison(compare):
+    query = report_query({"start": "1970-01-01", "end": "1970-01-01", "compare": compare}, today=TODAY)
+    assert query.comparison is not None
+    assert query.comparison.end < date(1970, 1, 1)
+    assert query.comparison.utc_bounds()
 
 
 def test_the_longest_range_is_two_years():

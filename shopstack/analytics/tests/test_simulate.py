@@ -14,7 +14,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from shopstack.analytics.schema import REQUIRED_FIELDS, Kind
-from shopstack.analytics.simulate import run as simulate_run
 from shopstack.analytics.simulate.history import (
     CategoryRecord,
     LineRecord,
@@ -32,7 +31,9 @@ from shopstack.analytics.tests.simulation_checks import (
     read_events,
     session_rule_breaks,
 )
-from shopstack.analytics.warehouse.layout import EVENTS
+from shopstack.analytics.warehouse import files
+from shopstack.analytics.warehouse.files import Warehouse
+from shopstack.analytics.warehouse.layout import EVENTS, events_path
 
 START = datetime(2025, 3, 3, tzinfo=UTC)
 WORDS = ("Red", "Blue", "Enamel", "Glass", "Wooden", "Vintage")
@@ -490,14 +491,14 @@ def test_a_run_that_stops_half_way_leaves_its_days_marked_as_simulated(tmp_path,
     records, products, categories = _shop(orders=60, days=6)
     written = []
 
-    def write_two_then_fail(root, relative, table, **options):
+    def write_two_then_fail(where, path, schema, parts, **options):
         if len(written) == 2:
             raise OSError("disk full")
-        written.append(relative)
-        return run_write(root, relative, table, **options)
+        written.append(path)
+        return run_write(where, path, schema, parts, **options)
 
-    run_write = simulate_run.parquet_write_atomic
-    monkeypatch.setattr(simulate_run, "parquet_write_atomic", write_two_then_fail)
+    run_write = Warehouse.write  # the warehouse's one Parquet writer (the marker is no Parquet file)
+    monkeypatch.setattr(Warehouse, "write", write_two_then_fail)
 
     with pytest.raises(OSError, match="disk full"):
         simulate(
@@ -509,3 +510,25 @@ def test_a_run_that_stops_half_way_leaves_its_days_marked_as_simulated(tmp_path,
     assert len(days) == 2
     assert marker["complete"] is False
     assert set(days) <= set(marker["simulated_days"])
+
+
+def test_a_simulated_day_is_written_by_the_warehouse_writer_byte_for_byte(tmp_path, monkeypatch):
+    # One writer for the simulator and compaction (warehouse/files.py): the same row groups,
+    # the same encodings, so compaction rewriting a simulated day's rows gives its very bytes.
+    monkeypatch.setattr(files, "ROW_GROUP_ROWS", 500)
+    records, products, categories = _shop(orders=80, days=7)
+    simulate(history_build(records, products, categories), str(tmp_path), params=SimulationParams(), seed=3)
+    where = files.warehouse(str(tmp_path))
+    days = where.event_days()
+    busiest = max(days, key=lambda day: pq.ParquetFile(events_path(str(tmp_path), day)).metadata.num_rows)
+    path = events_path(where.root, busiest)
+    metadata = pq.ParquetFile(path).metadata
+    assert metadata.num_rows > 1000
+    assert metadata.num_row_groups == -(-metadata.num_rows // 500)
+    assert pq.ParquetFile(path).schema_arrow.equals(EVENTS)  # text as text, not dictionary codes
+
+    rows = where.read(path, EVENTS)
+    where.write(f"{where.root}/again.parquet", EVENTS, rows.to_batches(max_chunksize=333))
+
+    assert where.read_bytes(f"{where.root}/again.parquet") == where.read_bytes(path)
+    assert not [item for item in tmp_path.rglob("*") if item.name.endswith(files.TEMPORARY_SUFFIX)]

@@ -43,6 +43,9 @@ _EVENT_TYPES: dict[str, pa.DataType] = {
 }
 # Every field of AnalyticsEvent, in its order; anything not typed above is text.
 EVENTS = pa.schema([pa.field(name, _EVENT_TYPES.get(name, TEXT)) for name in FIELD_NAMES])
+# Columns written without a dictionary, in any table: (nearly) every value differs, so one
+# would only cost time (files.py: a quarter less of the events' writing time).
+PLAIN_COLUMNS = frozenset({"event_id", "occurred_at", "received_at", "engaged_ms"})
 
 
 def _schema(*columns: tuple[str, pa.DataType]) -> pa.Schema:

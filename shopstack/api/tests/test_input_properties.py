@@ -16,6 +16,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shopstack.api.tests.analytics_shop import make_analyst
 from shopstack.api.tests.conftest import PASSWORD, error_of
 from shopstack.api.v1 import api
 
@@ -107,14 +108,19 @@ def test_the_inputs_are_read_from_the_schema() -> None:
         "GET /api/v1/search query:q",
         "GET /api/v1/products query:attr",
         "GET /api/v1/orders/{number} path:number",
+        "GET /api/v1/analytics/overview query:start",
+        "GET /api/v1/analytics/products query:sort",
     ):
         assert expected in names
 
 
 @pytest.fixture
-def signed_in(user, settings) -> Client:
-    # Signed in so that endpoints needing a user check their input rather than answer 401.
+def signed_in(user, settings, request) -> Client:
+    # Signed in so that endpoints needing a user check their input rather than answer 401;
+    # the analytics reports answer 403 before reading any input unless the user may see them.
     settings.API_THROTTLE_ANON = settings.API_THROTTLE_AUTH = settings.API_THROTTLE_EVENTS = "100000/m"
+    if request.node.callspec.params["item"].path.startswith("/api/v1/analytics/"):
+        make_analyst(user)
     client = Client()
     client.login(email=user.email, password=PASSWORD)
     return client
