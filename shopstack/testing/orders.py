@@ -113,6 +113,7 @@ ORDER_APPS = [
     "shopstack.notifications",  # reacts to order events (emails)
     "shopstack.storefront",  # template tags of those emails
     "shopstack.search",  # the storefront's templates reach it
+    "shopstack.analytics",  # records order events; the admin lists its dashboards
     "django_tasks_db",
 ]
 
