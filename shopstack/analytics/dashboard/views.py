@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from shopstack.analytics.dashboard import commerce, traffic
+from shopstack.analytics.dashboard import commerce, operations, traffic
 from shopstack.analytics.dashboard.commerce import SORT_LABELS, ProductOptions
 from shopstack.analytics.dashboard.display import Page, Section
 from shopstack.analytics.dashboard.links import Links
@@ -86,8 +86,8 @@ def _build(page: str, query: ReportQuery, links: Links, options: ProductOptions)
         "search": traffic.search_page,
         "campaigns": traffic.campaigns_page,
         "customers": commerce.customers_page,
-        "fulfilment": commerce.fulfilment_page,
-        "inventory": commerce.inventory_page,
+        "fulfilment": operations.fulfilment_page,
+        "inventory": operations.inventory_page,
     }
     return builders[page](query, links)
 
